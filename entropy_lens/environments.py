@@ -117,8 +117,9 @@ def parse_admissible(prompts: pl.Series, envs: pl.Series) -> pl.Series:
     found = pl.DataFrame({"prompt": prompts.fill_null(""), "env": envs}).with_columns(
         block=pl.col("prompt").str.extract(_LISTED, 1), ragen=pl.col("prompt").str.extract(_RAGEN_ACTIONS, 1)
     )
+    stripped = item.str.strip_chars(PY_SPACE).str.strip_suffix(",").str.strip_chars(PY_SPACE)  # as Python's
     parsed = found.with_columns(
-        lines=pl.col("block").str.split("\n").list.eval(_stripped(item)).list.eval(_unquoted(item)).list.eval(kept),
+        lines=pl.col("block").str.split("\n").list.eval(stripped).list.eval(_unquoted(item)).list.eval(kept),
         ragen=pl.col("ragen").str.split(",").list.eval(item.str.strip_chars(PY_SPACE)).list.eval(kept),
     ).select(
         pl.when(pl.col("block").is_not_null())
@@ -138,11 +139,6 @@ def parse_admissible(prompts: pl.Series, envs: pl.Series) -> pl.Series:
     patch = pl.DataFrame({"index": rows, "fixed": pl.Series(fixed, dtype=pl.List(pl.Utf8))})
     patched = parsed.with_row_index().join(patch, on="index", how="left", maintain_order="left")
     return patched.select(pl.when("python").then("fixed").otherwise("actions")).to_series()
-
-
-def _stripped(line: pl.Expr) -> pl.Expr:
-    """A list line as Python's ``line.strip().removesuffix(",").strip()``."""
-    return line.str.strip_chars(PY_SPACE).str.strip_suffix(",").str.strip_chars(PY_SPACE)
 
 
 def _unquoted(item: pl.Expr) -> pl.Expr:

@@ -189,8 +189,15 @@ LIST_PIECES = st.sampled_from(
 TEXT = st.lists(st.one_of(LIST_PIECES, st.text(max_size=4)), max_size=14).map("".join)
 #: A bracketed list after its header, then more text (so that most examples hold a list).
 LISTED = st.tuples(
-    st.sampled_from(["Your admissible actions of the current situation are: \n", "admissible actions \x1c", "Admissible actions"]),
-    st.lists(st.one_of(st.sampled_from(["'look'", "\n", ",\n", " '", '"up"', '"a", "b"', ", ", "]", "[x]"]), st.text(max_size=3)), max_size=8),
+    st.sampled_from(
+        ["Your admissible actions of the current situation are: \n", "admissible actions \x1c", "Admissible actions"]
+    ),
+    st.lists(
+        st.one_of(
+            st.sampled_from(["'look'", "\n", ",\n", " '", '"up"', '"a", "b"', ", ", "]", "[x]"]), st.text(max_size=3)
+        ),
+        max_size=8,
+    ),
     st.sampled_from(["]", "].", "]\n", "]. \n", "] x", "]\t\n"]),
     TEXT,
 ).map(lambda t: t[0] + "[" + "".join(t[1]) + t[2] + t[3])

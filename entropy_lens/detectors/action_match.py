@@ -75,7 +75,9 @@ def _templates(found: pl.DataFrame) -> list[pl.Series]:
     """``fills``: the chosen action fills a one-placeholder template (text before, the placeholder
     with something in it, text after); ``unsure``: the row lists a template with more placeholders
     or an action that is not ASCII (Python's lowercase of it might still be the chosen one)."""
-    odd = pl.col("admissible_actions").list.eval(pl.element().str.len_bytes() != pl.element().str.len_chars()).list.any()
+    odd = (
+        pl.col("admissible_actions").list.eval(pl.element().str.len_bytes() != pl.element().str.len_chars()).list.any()
+    )
     pieces = (
         found.select("chosen", item=pl.col("exact"))
         .with_row_index("row")

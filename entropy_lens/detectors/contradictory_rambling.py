@@ -58,7 +58,9 @@ class ContradictoryRambling:
             view,
             ~ascii_text() | pl.col("_lower").str.contains(_WORDS),
             *("_policy", "prompt", "_seg_policy", "_seg_response"),
-            confirm=python_case(pl.col("_policy")).str.contains(python_like(f"(?i){_NEGATIVE}|{_ONLY}|(?s:{_NOT_MATCH})")),
+            confirm=python_case(pl.col("_policy")).str.contains(
+                python_like(f"(?i){_NEGATIVE}|{_ONLY}|(?s:{_NOT_MATCH})")
+            ),
         )
         hits = {}
         for i, row in enumerate(rows):

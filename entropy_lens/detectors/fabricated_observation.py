@@ -56,11 +56,27 @@ NARRATION = {
     "search": ("m", r"^[ \t]*Doc \d+[ \t]*\(Title:"),
 }
 _FLAGS = {"i": re.IGNORECASE, "m": re.MULTILINE}
-#: A word every marker above holds, lowercased: the first, cheap test on ASCII outputs (``_lower``).
-_WORDS = (
-    r"obs|reward|done|<tool_response>|<information>|<\|im_start\|>|<\|start_header_id\|>|invalid"
-    r"|you (?:arrive|pick|put|open|close|turn|heat|cool|clean)|nothing happens|middle of a room|, you see|\[sep\]|doc "
-)
+#: Lowercase words that every match of a marker (by label, or narration by environment) holds: in
+#: ASCII text a marker's regex runs only where one of its words is, and all of them together are
+#: the first, cheap test on ``_lower``.
+KEYWORDS = {
+    "observation header": ("obs",),
+    "reward line": ("reward",),
+    "done line": ("done",),
+    "tool response": ("<tool_response>",),
+    "search results": ("<information>",),
+    "environment turn": ("<|im_start|>", "<|start_header_id|>"),
+    "sokoban": ("observation is", "action is invalid"),
+    "alfworld": (
+        *(f"you {verb}" for verb in ("arrive", "pick", "put", "open", "close", "turn", "heat", "cool", "clean")),
+        "nothing happens",
+        "middle of a room",
+        ", you see",
+    ),
+    "webshop": ("[sep]",),
+    "search": ("doc ",),
+}
+_WORDS = "|".join(re.escape(word) for words in KEYWORDS.values() for word in words)
 
 
 def _python(flags: str, pattern: str) -> re.Pattern:
@@ -104,9 +120,10 @@ class FabricatedObservation:
 
     def _marks(self, text: str, env: str, shown: str) -> list[tuple[str, str, tuple[int, int]]]:
         """(label, line, span of the line from the marker on) of every marker, in text order."""
-        found = [(label, m) for label, pattern in self._feedback for m in pattern.finditer(text)]
+        lower = text.lower() if text.isascii() else None
+        found = [(label, m) for label, pattern in self._feedback if _may(lower, label) for m in pattern.finditer(text)]
         narration = self._narration.get(env)
-        if narration is not None:
+        if narration is not None and _may(lower, env):
             for m in narration.finditer(text):
                 if _line(text, m.start()).strip() not in shown:
                     found.append((f"{env} narration", m))
@@ -116,6 +133,11 @@ class FabricatedObservation:
             end = len(text) if end < 0 else end
             marks.append((label, text[m.start() : end], (m.start(), max(end, m.end()))))
         return marks
+
+
+def _may(lower: str | None, marker: str) -> bool:
+    """Whether the marker may be in an ASCII text (``lower``, its lowercase; None: not ASCII, maybe)."""
+    return lower is None or any(word in lower for word in KEYWORDS[marker])
 
 
 def _line(text: str, position: int) -> str:

@@ -50,9 +50,14 @@ def group_signals(view: pl.DataFrame, grams: pl.DataFrame, *, near_identical: fl
 
 def _diversity(keyed: pl.DataFrame, grams: pl.DataFrame, near_identical: float) -> pl.DataFrame:
     """Per step: number of groups, mean D, share of near-identical groups."""
-    key, codes = np.unique(keyed["gid"].to_numpy(), return_inverse=True)
-    members = keyed.with_columns(code=pl.Series(codes)).group_by("code").agg(
-        pl.col("step").first(), pl.col("split").first(), n=pl.len(), total=pl.col("u").sum(), top=pl.col("u").max()
+    key, first, codes = np.unique(keyed["gid"].to_numpy(), return_index=True, return_inverse=True)
+    codes = np.argsort(np.argsort(first))[codes]  # groups numbered in order of appearance (no gather when contiguous)
+    members = (
+        keyed.with_columns(code=pl.Series(codes))
+        .group_by("code")
+        .agg(
+            pl.col("step").first(), pl.col("split").first(), n=pl.len(), total=pl.col("u").sum(), top=pl.col("u").max()
+        )
     )
     union = pl.DataFrame({"code": np.arange(len(key)), "vocab": distinct_grams(grams, codes)})
     scored = (

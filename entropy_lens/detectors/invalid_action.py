@@ -54,7 +54,9 @@ class InvalidAction:
         flagged = quick.with_row_index().drop_nulls("evidence")
         hits = {
             row: (1.0, evidence, (start, end))
-            for row, evidence, start, end in zip(*(flagged[c].to_list() for c in ("index", "evidence", "span_start", "span_end")))
+            for row, evidence, start, end in zip(
+                *(flagged[c].to_list() for c in ("index", "evidence", "span_start", "span_end"))
+            )
         }
         for i, row in enumerate(rows):
             problems = []

@@ -41,11 +41,13 @@ def distinct_grams(grams: pl.DataFrame, key: np.ndarray) -> np.ndarray:
     """Distinct n-grams of each set of texts sharing a key: ``key`` ``[n_texts]`` codes ``0..k-1``
     (every code used), ``grams`` in text order (``gram_table``); ``[k]`` int64."""
     bounds = np.searchsorted(grams["row"].to_numpy(), np.arange(len(key) + 1))
-    order = np.argsort(key, kind="stable")
-    sizes = np.diff(bounds)[order]
-    take = np.arange(int(sizes.sum())) - np.repeat(np.cumsum(sizes) - sizes - bounds[:-1][order], sizes)
+    values = grams["gram"].to_numpy()
+    if np.any(key[1:] < key[:-1]):  # texts of a key apart: gather each key's texts together
+        order = np.argsort(key, kind="stable")
+        sizes = np.diff(bounds)[order]
+        values = values[np.arange(int(sizes.sum())) - np.repeat(np.cumsum(sizes) - sizes - bounds[:-1][order], sizes)]
     per_key = np.bincount(key, weights=np.diff(bounds)).astype(np.int64)
-    return _distinct(grams["gram"].to_numpy()[take], np.r_[0, np.cumsum(per_key)])
+    return _distinct(values, np.r_[0, np.cumsum(per_key)])
 
 
 def _distinct(values: np.ndarray, bounds: np.ndarray) -> np.ndarray:

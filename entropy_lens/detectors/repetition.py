@@ -10,31 +10,22 @@
 from __future__ import annotations
 
 import zlib
-from concurrent.futures import ThreadPoolExecutor
 
 import polars as pl
 
 from entropy_lens.detectors.base import findings, register
 from entropy_lens.detectors.ngrams import with_grams
 from entropy_lens.detectors.sentences import with_sentences
-from entropy_lens.detectors.tokens import utf8
 from entropy_lens.detectors.view import policy_view
-
-_CHUNK = 512  #: texts per zlib task
-
-
-def _ratios(data: memoryview, offsets: list[int]) -> list[float]:
-    """Compression ratio of each text ``data[offsets[i] : offsets[i + 1]]`` (UTF-8 bytes)."""
-    return [(b - a) / len(zlib.compress(data[a:b])) for a, b in zip(offsets[:-1], offsets[1:])]
 
 
 def compression_ratio(texts: pl.Series | list[str]) -> list[float]:
-    """Whisper's compression ratio of every text; zlib runs on polars' thread count."""
-    data, offsets = utf8(pl.Series(texts, dtype=pl.Utf8))
-    view, bounds = memoryview(data), offsets.tolist()
-    chunks = [bounds[i : i + _CHUNK + 1] for i in range(0, max(len(bounds) - 1, 0), _CHUNK)]
-    with ThreadPoolExecutor(max(pl.thread_pool_size(), 1)) as pool:
-        return [r for part in pool.map(lambda chunk: _ratios(view, chunk), chunks) for r in part]
+    """Whisper's compression ratio of every text (in the calling thread: ``scan`` runs batches in parallel)."""
+    out = []
+    for text in texts.to_list() if isinstance(texts, pl.Series) else texts:
+        data = (text or "").encode("utf-8")
+        out.append(len(data) / len(zlib.compress(data)))
+    return out
 
 
 class _Companion:

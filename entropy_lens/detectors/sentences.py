@@ -21,7 +21,7 @@ from entropy_lens.detectors.text_classes import patterns
 from entropy_lens.detectors.tokens import SALTS, U64, Tokens, mix, token_ids, tokenize
 
 #: Ids of the tokens that end a sentence.
-_ENDS = token_ids(np.frombuffer(b".!?", dtype=np.uint8), np.arange(3), np.ones(3, dtype=np.int64))
+_ENDS = token_ids(np.frombuffer(b".!?" + bytes(8), dtype=np.uint8), np.arange(3), np.ones(3, dtype=np.int64))
 
 
 def sentence_stats(lower: pl.Series, min_chars: int = 20, tokens: Tokens | None = None) -> pl.DataFrame:
@@ -43,7 +43,7 @@ def sentence_stats(lower: pl.Series, min_chars: int = 20, tokens: Tokens | None 
 
 def sentence_lists(lower: pl.Series, min_chars: int = 20) -> pl.Series:
     """The kept, normalised sentences of every lowercased text, in order (polars, any text)."""
-    p = patterns()
+    p = patterns(ascii_only=bool((lower.str.len_bytes() == lower.str.len_chars()).all()))
     think = _think(lower).str.strip_chars(p["space_chars"])
     base = pl.select(pl.when(think.str.len_bytes() > 0).then(think).otherwise(lower)).to_series()
     return (
@@ -87,21 +87,28 @@ def _ascii_counts(lower: pl.Series, tokens: Tokens, rows: np.ndarray, min_chars:
     gap = np.zeros(n, dtype=bool)  # whitespace before the token
     gap[1:] = start[1:] > start[:-1] + length[:-1]
     opens[1:n] |= np.isin(ids[:-1], _ENDS) & gap[1:]
-    opens, inside = opens[:n], np.cumsum(np.bincount(lo, minlength=n + 1) - np.bincount(hi, minlength=n + 1))[:n] > 0
+    opens = opens[:n]
     gap &= ~opens
     heads = np.flatnonzero(opens)
-    if not heads.size:
-        return pl.DataFrame(schema={"row": pl.UInt32, "rate": pl.Float64, "top": pl.UInt32})
     position = np.arange(n) - np.repeat(heads, np.diff(heads, append=n))
     salted = mix(ids ^ gap.astype(np.uint64) * U64(SALTS[0]) ^ position.astype(np.uint64) * U64(SALTS[1]))
-    kept = (np.add.reduceat(length + gap, heads) >= min_chars) & inside[heads]
-    found = pl.DataFrame({"row": row[heads][kept], "sentence": np.bitwise_xor.reduceat(salted, heads)[kept]})
-    return (
-        found.group_by("row", "sentence")
-        .len()
-        .group_by("row")
-        .agg(rate=pl.col("len").filter(pl.col("len") >= 2).sum() / pl.col("len").sum(), top=pl.col("len").max())
-    )
+    text = np.searchsorted(rows, row[heads])  # index in ``rows`` of each stretch's text
+    inside = (heads >= lo[text]) & (heads < hi[text])
+    kept = inside & (np.add.reduceat(length + gap, heads) >= min_chars) if n else inside
+    return _repeats(text[kept], np.bitwise_xor.reduceat(salted, heads)[kept] if n else salted, rows)
+
+
+def _repeats(text: np.ndarray, sentence: np.ndarray, rows: np.ndarray) -> pl.DataFrame:
+    """``row``, ``rate``, ``top`` from the kept sentences' ids and the index (in ``rows``) of their text."""
+    key = sentence ^ mix(text.astype(np.uint64))  # one id per (text, sentence)
+    _, which, counts = np.unique(key, return_inverse=True, return_counts=True)
+    count = counts[which]  # occurrences of each kept sentence in its text
+    kept = np.bincount(text, minlength=len(rows))
+    top = np.zeros(len(rows), dtype=np.int64)
+    np.maximum.at(top, text, count)
+    has = kept > 0
+    repeated = np.bincount(text, weights=count >= 2, minlength=len(rows))
+    return pl.DataFrame({"row": rows[has], "rate": repeated[has] / kept[has], "top": top[has]})
 
 
 def _base(texts: pl.Series, rows: np.ndarray, row: np.ndarray, start: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -44,16 +44,22 @@ class Tokens:
 
     @property
     def n_texts(self) -> int:
+        """How many texts were tokenised."""
         return len(self.ascii)
 
 
 def mix(x: np.ndarray) -> np.ndarray:
-    """splitmix64's finaliser (Steele, Lea, Flood 2014), a bijection of uint64, elementwise."""
-    x = x ^ (x >> U64(30))
+    """splitmix64's finaliser (Steele, Lea, Flood 2014), a bijection of uint64, elementwise; ``x``
+    is overwritten and returned."""
+    t = x >> U64(30)
+    x ^= t
     x *= U64(0xBF58476D1CE4E5B9)
-    x ^= x >> U64(27)
+    np.right_shift(x, U64(27), out=t)
+    x ^= t
     x *= U64(0x94D049BB133111EB)
-    return x ^ (x >> U64(31))
+    np.right_shift(x, U64(31), out=t)
+    x ^= t
+    return x
 
 
 def utf8(texts: pl.Series) -> tuple[np.ndarray, np.ndarray]:
@@ -67,17 +73,28 @@ def utf8(texts: pl.Series) -> tuple[np.ndarray, np.ndarray]:
     return data[offsets[0] : offsets[-1]], offsets - offsets[0]
 
 
-def token_ids(data: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
-    """``[T]`` uint64 ids of the tokens ``data[starts[i] : starts[i] + lengths[i]]`` (lengths ≥ 1)."""
-    padded = np.zeros(len(data) + 8, dtype=np.uint8)
-    padded[: len(data)] = data
-    words = np.ndarray(len(data) + 1, dtype="<u8", buffer=padded, strides=(1,))  # 8 bytes from each offset
+def token_ids(padded: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """``[T]`` uint64 ids of the tokens ``padded[starts[i] : starts[i] + lengths[i]]`` (lengths ≥ 1;
+    ``padded`` uint8 with 8 zero bytes after the last token, as ``padded_utf8`` gives)."""
+    words = np.ndarray(len(padded) - 7, dtype="<u8", buffer=padded, strides=(1,))  # 8 bytes from each offset
     size = np.minimum(lengths, 8)
-    ids = mix(words[starts] & _KEEP[size] | _LENGTH[size])
+    ids = words[starts]
+    ids &= _KEEP[size]
+    ids |= _LENGTH[size]
+    ids = mix(ids)
     long = np.flatnonzero(lengths > 8)
     if long.size:
         ids[long] = _long_ids(words, starts[long], lengths[long])
     return ids
+
+
+def padded_utf8(texts: pl.Series) -> tuple[bytearray, np.ndarray]:
+    """The UTF-8 bytes of ``texts`` end to end followed by 8 zero bytes, and each text's start
+    (``[n + 1]`` int64)."""
+    data, offsets = utf8(texts)
+    padded = bytearray(len(data) + 8)
+    padded[: len(data)] = memoryview(data)
+    return padded, offsets
 
 
 def _long_ids(words: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
@@ -92,17 +109,24 @@ def _long_ids(words: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> np.
 
 
 def _ascii_tokens(texts: pl.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """``(bytes, token starts in the bytes, token lengths, text offsets)`` of pure-ASCII texts."""
-    data, offsets = utf8(texts)
-    kind = BYTE_CLASS[data]
-    piece = np.empty(len(data) + 1, dtype=bool)  # a token or a whitespace run starts here (or the end)
+    """``(padded bytes, token starts in them, token lengths, text offsets)`` of pure-ASCII texts."""
+    padded, offsets = padded_utf8(texts)
+    kind = np.frombuffer(padded.translate(BYTE_CLASS), dtype=np.uint8)[:-8]  # (faster than a numpy lookup)
+    data = np.frombuffer(padded, dtype=np.uint8)
+    piece = np.empty(len(kind) + 1, dtype=bool)  # a token or a whitespace run starts here (or the end)
     piece[0] = piece[-1] = True
     np.not_equal(kind[1:], kind[:-1], out=piece[1:-1])
-    piece[:-1] |= kind == OTHER
+    solid = kind == OTHER  # (first the bytes that are tokens of their own)
+    piece[:-1] |= solid
     piece[offsets[:-1]] = True  # tokens never cross texts
-    solid = kind != SPACE
-    starts = np.flatnonzero(piece[:-1] & solid)
-    return data, starts, np.flatnonzero(piece[1:] & solid) - starts + 1, offsets
+    np.not_equal(kind, SPACE, out=solid)
+    edge = np.logical_and(piece[:-1], solid)
+    starts = np.flatnonzero(edge)
+    np.logical_and(piece[1:], solid, out=edge)
+    ends = np.flatnonzero(edge)
+    ends -= starts
+    ends += 1
+    return data, starts, ends, offsets
 
 
 def tokenize(lower: pl.Series) -> Tokens:
@@ -113,18 +137,23 @@ def tokenize(lower: pl.Series) -> Tokens:
     if chosen.size:
         whole = chosen.size == len(lower)
         data, starts, lengths, offsets = _ascii_tokens(lower if whole else lower.gather(chosen))
-        row = np.repeat(np.arange(len(offsets) - 1, dtype=np.uint32), np.diff(np.searchsorted(starts, offsets)))
-        start = starts - offsets[row]
-        parts.append((row if whole else chosen[row].astype(np.uint32), token_ids(data, starts, lengths), start, lengths))
+        counts = np.diff(np.searchsorted(starts, offsets))
+        row = np.repeat(np.arange(len(offsets) - 1, dtype=np.uint32), counts)
+        start = starts - np.repeat(offsets[:-1], counts)
+        parts.append(
+            (row if whole else chosen[row].astype(np.uint32), token_ids(data, starts, lengths), start, lengths)
+        )
     chosen = np.flatnonzero(~plain)
     if chosen.size:
         found = lower.gather(chosen).str.extract_all(patterns()["token"])
-        data, offsets = utf8(found.explode().drop_nulls())
-        lengths = np.diff(offsets)
+        padded, offsets = padded_utf8(found.explode().drop_nulls())
+        data, lengths = np.frombuffer(padded, dtype=np.uint8), np.diff(offsets)
         row = np.repeat(chosen.astype(np.uint32), found.list.len().fill_null(0).to_numpy())
         parts.append((row, token_ids(data, offsets[:-1], lengths), np.full(len(row), -1), lengths))
     if len(parts) != 1:
-        columns = [np.concatenate(c) for c in zip(*parts)] if parts else [np.empty(0, t) for t in (np.uint32, U64, int, int)]
+        columns = (
+            [np.concatenate(c) for c in zip(*parts)] if parts else [np.empty(0, t) for t in (np.uint32, U64, int, int)]
+        )
         order = np.argsort(columns[0], kind="stable")
         parts = [[c[order] for c in columns]]
     return Tokens(*parts[0], ascii=plain)

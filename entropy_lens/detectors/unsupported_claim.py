@@ -26,6 +26,9 @@ _FACT = re.compile(
     rf"^\s*(?:[-*]\s*)?(?P<field>(?:{_FIELDS})(?:\s+type)?)\s*[:\-]\s*(?P<value>.+?)\s*$", re.IGNORECASE | re.MULTILINE
 )
 _CANDIDATE = rf"(?im)^\s*(?:[-*]\s*)?(?:{_FIELDS})(?:\s+type)?\s*[:\-]"
+#: What starts a fact line in lowercased ASCII text, after a line break (or at the start): a cheap
+#: first test (only non-newline whitespace after the last break, an optional bullet, a field name).
+_LINE_START = rf"[\t\x0b\x0c\r\x1c-\x1f ]*(?:[-*][\s\x1c-\x1f]*)?(?:{_FIELDS})"
 _VAGUE = {"not given", "not specified", "n.a.", "na", "unknown"}
 _TAG = re.compile(r"</?[A-Za-z_][\w-]*>")
 _TOKEN = re.compile(r"[a-z0-9.]+")
@@ -53,7 +56,9 @@ class UnsupportedClaim:
         view = policy_view(rollouts)
         rows, (policy, prompt, shown, seg_p, seg_r) = candidates(
             view,
-            ~ascii_text() | (pl.col("_policy").str.count_matches(python_like(_CANDIDATE)) >= self.min_facts),
+            ~ascii_text()
+            | pl.col("_lower").str.contains("\n" + _LINE_START)
+            | pl.col("_lower").str.contains("^" + _LINE_START),
             *("_policy", "prompt", "_env_text", "_seg_policy", "_seg_response"),
             confirm=python_case(pl.col("_policy")).str.count_matches(python_like(_CANDIDATE)) >= self.min_facts,
         )

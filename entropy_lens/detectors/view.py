@@ -52,6 +52,12 @@ def _cut_environment_text(frame: pl.DataFrame) -> pl.DataFrame:
     rows = frame.select(pl.arg_where(candidate)).to_series()
     cut = [(row, *_cut(response)) for row, response in zip(rows.to_list(), frame["response"].gather(rows).to_list())]
     cut = [c for c in cut if c[2] is not None]
+    if not cut:  # the common case: nothing to cut, no join
+        return frame.with_columns(
+            pl.col("response").alias("_policy"),
+            pl.lit(None, pl.Utf8).alias("_env_text"),
+            *(pl.lit(None, pl.List(pl.Int64)).alias(c) for c in ("_seg_policy", "_seg_response")),
+        )
     patch = pl.DataFrame(
         {"_row": [c[0] for c in cut], **{name: [c[i] for c in cut] for i, name in enumerate(_CUT_COLUMNS, 1)}},
         schema={"_row": pl.UInt32} | _CUT_COLUMNS,
@@ -60,7 +66,12 @@ def _cut_environment_text(frame: pl.DataFrame) -> pl.DataFrame:
     return joined.with_columns(pl.coalesce("_policy", "response").alias("_policy"))
 
 
-_CUT_COLUMNS = {"_policy": pl.Utf8, "_env_text": pl.Utf8, "_seg_policy": pl.List(pl.Int64), "_seg_response": pl.List(pl.Int64)}
+_CUT_COLUMNS = {
+    "_policy": pl.Utf8,
+    "_env_text": pl.Utf8,
+    "_seg_policy": pl.List(pl.Int64),
+    "_seg_response": pl.List(pl.Int64),
+}
 
 
 def _cut(response: str) -> tuple[str | None, str | None, list[int] | None, list[int] | None]:

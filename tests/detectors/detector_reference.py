@@ -15,16 +15,26 @@ import re
 import zlib
 from collections import Counter
 
-from entropy_lens.environments import _SIGNATURES, ENVIRONMENTS, SOKOBAN_ACTIONS, tool_schemas
+from entropy_lens.environments import (
+    _SIGNATURES,
+    ENVIRONMENTS,
+    SOKOBAN_ACTIONS,
+    tool_schemas,
+)
 
 
-def sentence_dup_rate(text: str, min_chars: int = 20) -> tuple[float, int]:
-    """(rate, max repeat) of one output, on its ``<think>`` part when present."""
+def kept_sentences(text: str, min_chars: int = 20) -> list[str]:
+    """The normalised sentences of ≥ ``min_chars`` characters of one output, on its ``<think>`` part when present."""
     think = re.search(r"<think>(.*?)</think>", text, flags=re.DOTALL | re.IGNORECASE)
     section = think.group(1).strip() if think else ""
     base = section if section else text
     pieces = [p.strip() for p in re.split(r"(?<=[.!?])\s+", base.strip()) if p.strip()]
-    kept = [s for s in (re.sub(r"\s+", " ", p.lower()).strip() for p in pieces) if len(s) >= min_chars]
+    return [s for s in (re.sub(r"\s+", " ", p.lower()).strip() for p in pieces) if len(s) >= min_chars]
+
+
+def sentence_dup_rate(text: str, min_chars: int = 20) -> tuple[float, int]:
+    """(rate, max repeat) of one output."""
+    kept = kept_sentences(text, min_chars)
     if not kept:
         return 0.0, 1
     counts = Counter(kept)

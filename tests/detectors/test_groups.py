@@ -1,6 +1,6 @@
 """Group signals (GRPO-group diversity, near-identical groups, turn echo) against the references
 over Python sets (``detector_reference.group_diversity`` / ``turn_echo``), on groups that mix
-pure-ASCII outputs (numpy tokens) and other outputs (polars tokens)."""
+pure-ASCII outputs (numpy tokens) and other outputs (polars tokens), in order or interleaved."""
 
 from __future__ import annotations
 
@@ -19,13 +19,23 @@ GROUPS = st.lists(st.lists(OUTPUTS, min_size=1, max_size=5), min_size=1, max_siz
 
 
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(GROUPS)
-def test_group_signals_match_the_reference(groups):
+@given(GROUPS, st.randoms(use_true_random=False))
+def test_group_signals_match_the_reference(groups, random):
     rows = [
-        {"step": 3, "split": "train", "sample_id": f"{g}/{t}", "group_id": f"g{g}", "traj_id": f"g{g}", "turn": t, "response": text}
+        {
+            "step": 3,
+            "split": "train",
+            "sample_id": f"{g}/{t}",
+            "group_id": f"g{g}",
+            "traj_id": f"g{g}",
+            "turn": t,
+            "response": text,
+        }
         for g, outputs in enumerate(groups)
         for t, text in enumerate(outputs)
     ]
+    if random.random() < 0.5:  # groups and turns interleaved, as some dumps order them
+        random.shuffle(rows)
     found = scan(conform(pl.DataFrame(rows), ROLLOUTS_SCHEMA), detectors=["seq_rep_4"]).per_step.row(0, named=True)
     scores = [d for d in (ref.group_diversity(outputs) for outputs in groups) if d is not None]
     assert found["n_groups"] == len(scores)

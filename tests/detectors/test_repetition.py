@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from entropy_lens.detectors import get_detector
 from entropy_lens.detectors.ngrams import gram_table, seq_rep
 from entropy_lens.detectors.repetition import compression_ratio
-from entropy_lens.detectors.sentences import sentence_stats
+from entropy_lens.detectors.sentences import sentence_lists, sentence_stats
 from entropy_lens.detectors.view import _lowercase
 from entropy_lens.schema import ROLLOUTS_SCHEMA, conform
 
@@ -58,7 +58,8 @@ TEXTS = st.lists(st.one_of(PIECES, st.text(max_size=6)), max_size=40).map("".joi
 #: Pure-ASCII texts (the tokens path): the pieces above that are ASCII, ASCII-only whitespace
 #: (``\x0b``, ``\x1c``–``\x1f``), punctuation runs, repeated sentences that differ only in spacing.
 ASCII_PIECES = st.sampled_from(
-    [p for p in PIECES.elements if p.isascii()] + ["\x0b", "\x1f", " .", "?!", "...", "a.b", "The same long sentence\n again."]
+    [p for p in PIECES.elements if p.isascii()]
+    + ["\x0b", "\x1f", " .", "?!", "...", "a.b", "The same long sentence\n again."]
 )
 ASCII_TEXTS = st.lists(st.one_of(ASCII_PIECES, st.text(st.characters(max_codepoint=127), max_size=4)), max_size=40).map(
     "".join
@@ -87,6 +88,15 @@ def test_sentence_stats_of_ascii_texts_match_reference(texts):
     expected = [ref.sentence_dup_rate(t) for t in texts]
     assert stats["sentence_dup_rate"].to_list() == [rate for rate, _ in expected]
     assert stats["max_sentence_repeat"].to_list() == [top for _, top in expected]
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(ASCII_TEXTS, min_size=1, max_size=10), st.lists(st.one_of(ASCII_TEXTS, TEXTS), min_size=1, max_size=10))
+def test_sentence_lists_match_reference(plain, mixed):
+    # all-ASCII batches use the ASCII classes, others the Unicode ones
+    for texts in (plain, mixed):
+        kept = sentence_lists(_lowercase(pl.Series(texts, dtype=pl.Utf8)))
+        assert kept.to_list() == [ref.kept_sentences(t) for t in texts]
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -4,10 +4,18 @@ from __future__ import annotations
 
 import polars as pl
 import pytest
-from agent_prompts import ALFWORLD, GSM8K, SEARCH, SOKOBAN_RAGEN, TOOLS, WEBSHOP, WEBSHOP_ITEM
+from agent_prompts import (
+    ALFWORLD,
+    GSM8K,
+    SEARCH,
+    SOKOBAN_RAGEN,
+    TOOLS,
+    WEBSHOP,
+    WEBSHOP_ITEM,
+)
+from rollout_rows import rollouts
 
 from entropy_lens.detectors import FINDINGS_SCHEMA, get_detector
-from entropy_lens.schema import ROLLOUTS_SCHEMA, conform
 
 SEARCH_R1_OUTPUT = (
     "<think>I need the author.</think>\n<search> hamlet author </search>\n\n<information>Doc 1(Title: Hamlet) "
@@ -20,22 +28,6 @@ QUOTED = (
     "<think>The prompt said:\nYou arrive at countertop 1. On the countertop 1, you see a apple 1.\n"
     "So I take it.</think><action>take apple 1 from countertop 1</action>"
 )
-
-
-def rollouts(rows: list[tuple[str | None, str]], *, turn: int | None = 0) -> pl.DataFrame:
-    """Rollouts from ``(prompt, response)`` pairs (``turn`` set: one policy turn per row)."""
-    return conform(
-        pl.DataFrame(
-            {
-                "sample_id": [f"s{i}" for i in range(len(rows))],
-                "prompt": [p for p, _ in rows],
-                "response": [r for _, r in rows],
-                "turn": [turn] * len(rows),
-            },
-            schema_overrides={"turn": pl.Int64},
-        ),
-        ROLLOUTS_SCHEMA,
-    )
 
 
 def run(name: str, rows: list[tuple[str | None, str]], *, turn: int | None = 0) -> pl.DataFrame:
