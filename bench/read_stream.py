@@ -6,14 +6,21 @@ temporary folder: one ``<global_step>.jsonl`` per step, each line
 ``RayPPOTrainer._dump_generations`` writes it, with multi-turn agent-sized texts. Then each
 method runs in its own subprocess and its peak RSS is read from ``os.wait4``:
 
-* **entropy-lens** — ``entropy_lens.read_run(folder)`` (the reader that claims ``<step>.jsonl``);
+* **entropy-lens read_run** — ``entropy_lens.read_run(folder)`` (the reader that claims
+  ``<step>.jsonl``; rollouts beyond ``ENTROPY_LENS_ROLLOUT_MEMORY_MB``, 256 MB, are spilled to
+  temporary Parquet files as they are read: ``entropy_lens.rollout_store``);
+* **entropy-lens scan** — ``read_run`` then ``detectors.scan_run``: every detector on every output,
+  reading the run back in batches of whole steps;
+* **entropy-lens analyze** — the main job: read, scan, report, JSON and Parquet tables (the
+  rollouts table is written batch by batch);
 * **naive** — ``json.loads`` of every line into one Python list;
 * **polars read (all text)** — the same rows as ``read_run`` keeps (prompt, response, score,
   step) parsed by polars into one frame: what any reader that returns every text costs;
 * **polars lazy** — ``pl.scan_ndjson`` of the dumps, projecting the columns an analysis needs
   and aggregating per step with the streaming engine (what a bounded-memory reader would do).
 
-Target: 2 GB scanned with peak memory under 1.5 GB. Usage::
+Target: 2 GB scanned with peak memory under 1.5 GB. The per-file reads and detector batches are
+what stays in memory. Usage::
 
     python bench/read_stream.py                 # 2 GB
     python bench/read_stream.py --size-mb 256   # quicker
@@ -45,7 +52,17 @@ METHODS = {
     "entropy-lens read_run": (
         "import sys; from entropy_lens import read_run\n"
         "run = read_run(sys.argv[1])\n"
-        "print(run.rollouts.height)\n"
+        "print(run.n_rollouts)\n"
+    ),
+    "entropy-lens scan (all detectors)": (
+        "import sys; from entropy_lens import read_run; from entropy_lens.detectors import scan_run\n"
+        "result = scan_run(read_run(sys.argv[1]))\n"
+        "print(result.to_dict()['n_outputs'], 'outputs,', result.findings.filter('flagged').height, 'flags')\n"
+    ),
+    "entropy-lens analyze": (
+        "import sys, tempfile; from entropy_lens import analyze\n"
+        "diagnosis, written = analyze(sys.argv[1], tempfile.mkdtemp() + '/out')\n"
+        "print(diagnosis.run.n_rollouts, 'outputs,', len(written), 'files')\n"
     ),
     "naive json.loads list": (
         "import json, sys, pathlib\n"

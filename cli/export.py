@@ -35,11 +35,17 @@ def export(
     """Write every trajectory of the run's rollouts as one ATIF JSON file (Harbor RFC 0001, v1.4).
 
     In Python: ``entropy_lens.atif.export_atif(entropy_lens.read_run(run_dir).rollouts, out)``.
+    Dumps larger than memory are exported in batches of whole steps.
     """
     chosen = read_run(run_dir, strict=strict, columns=columns, run=run)
     warn_problems(chosen)
-    if chosen.rollouts.is_empty():
+    if not chosen.n_rollouts:
         raise NoRollouts(run_dir)
-    check_out_dir(out, file_names(chosen.rollouts))
-    written = export_atif(chosen.rollouts, out, agent_name=agent_name, model_name=model_name)
+    keys = chosen.rollouts_lazy.select("split", "step", "traj_id", "sample_id", "turn").collect()
+    check_out_dir(out, file_names(keys))
+    written = [
+        path
+        for batch in chosen.rollout_batches()
+        for path in export_atif(batch, out, agent_name=agent_name, model_name=model_name)
+    ]
     typer.echo(f"Wrote {len(written)} {fmt.value.upper()} trajectories to {out}")

@@ -9,7 +9,7 @@ import typer
 from entropy_lens.cli.options import Columns, RunName
 from entropy_lens.cli.output import print_json, warn_problems
 
-from entropy_lens.detectors import scan as scan_rollouts
+from entropy_lens.detectors import scan_run
 from entropy_lens.detectors.groups import GROUP_SIGNALS
 from entropy_lens.environments import ENVIRONMENTS
 from entropy_lens.errors import NoRollouts
@@ -28,15 +28,16 @@ def scan(
 ) -> None:
     """Flag duplication and hallucination in every policy output; rates per step, onsets.
 
-    In Python: ``entropy_lens.detectors.scan(entropy_lens.read_run(path).rollouts)``.
+    In Python: ``entropy_lens.detectors.scan_run(entropy_lens.read_run(path))``. Dumps larger
+    than memory are read in batches of whole steps.
     """
     if env is not None and env not in ENVIRONMENTS:
         raise typer.BadParameter(f"choose one of {', '.join(ENVIRONMENTS)}", param_hint="--env")
     run = read_run(rollouts, strict=strict, columns=columns, run=run_name)
     warn_problems(run)
-    if run.rollouts.is_empty():
+    if not run.n_rollouts:
         raise NoRollouts(rollouts)
-    result = scan_rollouts(run.rollouts, env=env)
+    result = scan_run(run, env=env)
     if json_out:
         print_json(result.to_dict())
         return

@@ -22,6 +22,7 @@ _EXPORTS = {
     "analyze": "entropy_lens.pipeline",
     "write_report": "entropy_lens.pipeline",
     "read_run": "entropy_lens.readers",
+    "read_runs": "entropy_lens.readers",
     "Run": "entropy_lens.run",
     "synthetic": "entropy_lens.synthetic",
 }

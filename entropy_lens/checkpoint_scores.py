@@ -15,6 +15,7 @@ from pathlib import Path
 import polars as pl
 
 from entropy_lens.errors import NoRollouts
+from entropy_lens.rollout_store import SORT_KEYS
 from entropy_lens.run import Run
 
 SCORE_KEYS = ("n", "n_correct", "n_incorrect", "probe_auroc", "diff_means_auroc", "fisher_ratio", "cosine_gap")
@@ -22,15 +23,15 @@ SCORE_KEYS = ("n", "n_correct", "n_incorrect", "probe_auroc", "diff_means_auroc"
 
 def sample_outputs(run: Run, max_samples: int) -> pl.DataFrame:
     """Up to ``max_samples`` outputs, the validation split preferred, the same share of every step."""
-    rollouts = run.rollouts
-    if rollouts.is_empty():
+    keys = run.rollouts_lazy.select(SORT_KEYS).sort(SORT_KEYS, nulls_last=True, maintain_order=True).collect()
+    if keys.is_empty():
         raise NoRollouts(run.path)
-    split = "val" if (rollouts["split"] == "val").any() else "train"
-    chosen = rollouts.filter(pl.col("split") == split).with_row_index("_row")
+    split = "val" if (keys["split"] == "val").any() else "train"
+    chosen = keys.filter(pl.col("split") == split).with_row_index("_row")
     # round-robin over steps: every step's first output, then every step's second, …
     rank = pl.int_range(pl.len()).over("step").alias("_rank")
     picked = chosen.with_columns(rank).sort("_rank", "step").head(max_samples)
-    return picked.sort("_row").drop("_row", "_rank")
+    return run.rollouts_of(picked.sort("_row").drop("_row", "_rank"))
 
 
 def score_checkpoint(

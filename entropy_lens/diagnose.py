@@ -12,7 +12,7 @@ from datetime import datetime, timezone
 
 import polars as pl
 
-from entropy_lens.detectors import ScanResult, scan
+from entropy_lens.detectors import ScanResult, scan_run
 from entropy_lens.errors import EntropyLensError
 from entropy_lens.persistence import persistence
 from entropy_lens.phases import PhaseResult, align_cosignals, phases_of_run
@@ -96,8 +96,9 @@ class Diagnosis:
             .group_by("detector", maintain_order=True)
             .head(per_detector)
         )
-        responses = self.run.rollouts.select("sample_id", "response")
-        return flagged.join(responses, on="sample_id", how="left").to_dicts()
+        wanted = pl.col("sample_id").is_in(flagged["sample_id"].unique().to_list())
+        responses = self.run.rollouts_lazy.filter(wanted).select("sample_id", "response").collect()
+        return flagged.join(responses.unique("sample_id"), on="sample_id", how="left").to_dicts()
 
 
 def diagnose(
@@ -121,8 +122,8 @@ def diagnose(
         diagnosis.cosignals = align_cosignals(run.metrics, diagnosis.phases)
     except EntropyLensError as skipped:
         diagnosis.notes.append(f"Phases skipped: {skipped}")
-    if run.rollouts.height:
-        diagnosis.scan = scan(run.rollouts, env=env)
+    if run.n_rollouts:
+        diagnosis.scan = scan_run(run, env=env)
         cycles = diagnosis.phases.to_dict()["cycles"] if diagnosis.phases else []
         diagnosis.persistence = persistence(diagnosis.scan.per_step, cycles)
     else:

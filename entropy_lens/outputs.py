@@ -6,11 +6,12 @@ import json
 import math
 import os
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import numpy as np
 import polars as pl
+import pyarrow.parquet as pq
 
 from entropy_lens.errors import OutputExists
 
@@ -64,6 +65,21 @@ def write_json(path: Path, payload) -> Path:
 def write_parquet(path: Path, frame: pl.DataFrame) -> Path:
     """Write a polars table as Parquet atomically."""
     return write_atomically(Path(path), lambda tmp: frame.write_parquet(tmp))
+
+
+def write_parquet_batches(path: Path, batches: Iterable[pl.DataFrame], schema: dict) -> Path:
+    """Write polars tables of one ``schema`` one after another into one Parquet file, atomically.
+
+    Only one batch is in memory at a time (``pyarrow.parquet.ParquetWriter``, one row group per batch).
+    """
+
+    def write(tmp: Path) -> None:
+        arrow_schema = pl.DataFrame(schema=schema).to_arrow().schema
+        with pq.ParquetWriter(str(tmp), arrow_schema) as writer:
+            for batch in batches:
+                writer.write_table(batch.select(list(schema)).to_arrow().cast(arrow_schema))
+
+    return write_atomically(Path(path), write)
 
 
 def check_out_dir(path: Path, ours: frozenset[str]) -> Path:

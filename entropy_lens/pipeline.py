@@ -15,9 +15,10 @@ import polars as pl
 
 from entropy_lens.checkpoint_scores import score_checkpoint
 from entropy_lens.diagnose import Diagnosis, diagnose
-from entropy_lens.outputs import check_out_dir, write_json, write_parquet, write_text
+from entropy_lens.outputs import check_out_dir, write_json, write_parquet, write_parquet_batches, write_text
 from entropy_lens.readers import read_run
 from entropy_lens.report import render_html
+from entropy_lens.schema import ROLLOUTS_SCHEMA
 
 #: What ``write_report`` writes; an output folder holding only these may be written again.
 OUR_FILES = frozenset({"report.html", "diagnosis.json", "tables", "recompute"})
@@ -30,9 +31,9 @@ def default_out_dir(run_dir: Path) -> Path:
 
 
 def tables_of(diagnosis: Diagnosis) -> dict[str, pl.DataFrame]:
-    """Every table worth keeping, by file stem."""
+    """Every table worth keeping, by file stem (the rollouts apart: ``write_report`` streams them)."""
     run = diagnosis.run
-    tables = {"metrics": run.metrics, "rollouts": run.rollouts, "checkpoints": run.checkpoints}
+    tables = {"metrics": run.metrics, "checkpoints": run.checkpoints}
     if diagnosis.phases is not None:
         as_dict = diagnosis.phases.to_dict()
         tables["phases"] = pl.DataFrame(as_dict["phases"])
@@ -55,6 +56,9 @@ def write_report(diagnosis: Diagnosis, out_dir: str | Path) -> dict[str, Path]:
         name: write_parquet(out / "tables" / f"{name}.parquet", table)
         for name, table in tables_of(diagnosis).items()
     }
+    written["rollouts"] = write_parquet_batches(
+        out / "tables" / "rollouts.parquet", diagnosis.run.rollout_batches(), ROLLOUTS_SCHEMA
+    )
     written["diagnosis.json"] = write_json(out / "diagnosis.json", payload)
     html = render_html(payload, diagnosis.run.metrics, diagnosis.examples())
     written["report.html"] = write_text(out / "report.html", html)

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import polars as pl
 
 from entropy_lens.errors import MissingMetric
-from entropy_lens.schema import CHECKPOINTS_SCHEMA, METRICS_SCHEMA, ROLLOUTS_SCHEMA, empty
+from entropy_lens.rollout_store import RolloutStore
+from entropy_lens.schema import CHECKPOINTS_SCHEMA, METRICS_SCHEMA, empty
 
 
 @dataclass(frozen=True)
@@ -37,11 +39,15 @@ class Problem:
 
 @dataclass
 class Run:
-    """Everything read from one run directory, in the canonical tables of ``schema``."""
+    """Everything read from one run directory, in the canonical tables of ``schema``.
+
+    Rollouts may not fit in memory: ``rollouts`` reads them all, ``rollouts_lazy`` lets a caller
+    select and filter first, and ``rollout_batches`` streams them (``rollout_store``).
+    """
 
     path: Path
     metrics: pl.DataFrame = field(default_factory=lambda: empty(METRICS_SCHEMA))
-    rollouts: pl.DataFrame = field(default_factory=lambda: empty(ROLLOUTS_SCHEMA))
+    rollout_store: RolloutStore = field(default_factory=RolloutStore)
     checkpoints: pl.DataFrame = field(default_factory=lambda: empty(CHECKPOINTS_SCHEMA))
     sources: list[SourceFile] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
@@ -55,6 +61,28 @@ class Run:
         """The reader family that produced the run, e.g. ``verl`` (``+``-joined when mixed)."""
         families = sorted({s.reader.split("-")[0] for s in self.sources})
         return "+".join(families) if families else "unknown"
+
+    @property
+    def rollouts(self) -> pl.DataFrame:
+        """Every rollout row (``schema.ROLLOUTS_SCHEMA``) in memory, sorted by split, step, sample_id."""
+        return self.rollout_store.frame()
+
+    @property
+    def rollouts_lazy(self) -> pl.LazyFrame:
+        """Every rollout row as a lazy table, unordered: select and filter before collecting."""
+        return self.rollout_store.lazy()
+
+    @property
+    def n_rollouts(self) -> int:
+        return self.rollout_store.height()
+
+    def rollouts_of(self, keys: pl.DataFrame) -> pl.DataFrame:
+        """The rollout rows named by ``keys`` (``split, step, sample_id``), in that order."""
+        return self.rollout_store.rows_of(keys)
+
+    def rollout_batches(self, batch_rows: int = 8192) -> Iterator[pl.DataFrame]:
+        """Sorted batches of whole (split, step) blocks, about ``batch_rows`` rows each."""
+        return self.rollout_store.batches(batch_rows)
 
     @property
     def metric_names(self) -> list[str]:

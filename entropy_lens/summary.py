@@ -13,7 +13,8 @@ from entropy_lens.run import Run
 def summarize(run: Run) -> dict:
     """A JSON-able description of ``run`` (the ``run`` section of ``diagnosis.json``)."""
     metrics = run.metrics
-    steps = metrics["step"] if not metrics.is_empty() else run.rollouts["step"]
+    blocks = run.rollout_store.blocks()  # split, step, n: the rollouts without their text
+    steps = metrics["step"] if not metrics.is_empty() else blocks["step"]
     return {
         "path": str(run.path),
         "name": run.name,
@@ -23,9 +24,9 @@ def summarize(run: Run) -> dict:
         "n_steps": int(steps.n_unique()),
         "metrics": run.metric_names,
         "metric_keys": _metric_keys(metrics),
-        "n_rollouts": run.rollouts.height,
-        "rollouts_per_step": _rollout_counts(run.rollouts),
-        "rollout_steps": sorted(run.rollouts["step"].unique().to_list()),
+        "n_rollouts": int(blocks["n"].sum()),
+        "rollouts_per_step": blocks.to_dicts(),
+        "rollout_steps": sorted(blocks["step"].unique().to_list()),
         "checkpoints": run.checkpoints.to_dicts(),
         "sources": [vars(s) for s in run.sources],
         "problems": len(run.problems),
@@ -55,21 +56,15 @@ def _metric_keys(metrics: pl.DataFrame) -> list[dict]:
     return keys.to_dicts()
 
 
-def _rollout_counts(rollouts: pl.DataFrame) -> list[dict]:
-    if rollouts.is_empty():
-        return []
-    return rollouts.group_by("split", "step").len("n").sort("split", "step").to_dicts()
-
-
 def _possible(run: Run) -> dict[str, str]:
     """Which stages can run on this run, and if not, why (in one line each)."""
     names = set(run.metric_names)
     weights = run.checkpoints.filter(pl.col("has_weights")) if not run.checkpoints.is_empty() else run.checkpoints
     stages = {
         "phases": "yes" if "entropy" in names else "no: no entropy metric (choose another with --metric)",
-        "scan": "yes" if run.rollouts.height else "no: no rollout or validation dumps",
+        "scan": "yes" if run.n_rollouts else "no: no rollout or validation dumps",
         "recompute": "yes"
-        if run.rollouts.height and weights.height
+        if run.n_rollouts and weights.height
         else "no: needs rollout dumps and a checkpoint with weights",
     }
     if not weights.height and run.checkpoints.height:

@@ -1,12 +1,15 @@
 """``scan``: every detector on every policy output, per-step rates, group signals and onsets.
 
 Rollouts are processed in batches of whole steps (GRPO groups and trajectories never straddle a
-batch), so memory is bounded by ``batch_rows`` (times the threads) rather than the run.
+batch); each batch's per-step table is computed at once and only its flags and numeric values
+are kept, so ``scan_run`` on a run larger than memory holds a few batches at a time (the threads
+plus one read ahead), never the run.
 """
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, deque
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
@@ -28,6 +31,8 @@ from entropy_lens.detectors.onsets import onsets, primary_split
 from entropy_lens.detectors.sentences import with_sentences
 from entropy_lens.detectors.tokens import tokenize
 from entropy_lens.detectors.view import policy_view
+from entropy_lens.rollout_store import block_slices
+from entropy_lens.run import Run
 from entropy_lens.schema import ROLLOUTS_SCHEMA, conform
 
 _KEYS = ["step", "split"]
@@ -41,8 +46,9 @@ LONG_SCHEMA = {"sample_id": pl.Utf8, "step": pl.Int64, "split": pl.Utf8, "detect
 class ScanResult:
     """What ``scan`` found.
 
-    ``findings``: one row per (output, detector): ``sample_id, step, split, detector, flagged,
-    score, evidence, span_start, span_end``. ``per_step``: one row per (step, split): ``n``, one
+    ``findings``: one row per flag (output, detector) with its evidence, and one per output and
+    numeric companion (``base.NUMERIC``, flagged or not): ``sample_id, step, split, detector,
+    flagged, score, evidence, span_start, span_end``. ``per_step``: one row per (step, split): ``n``, one
     column per detector (share of the step's outputs flagged), ``<companion>_mean`` (mean value of
     each numeric companion) and ``GROUP_SIGNALS``. ``onsets``: ``{pattern: step}`` for the patterns
     run (``base.PATTERNS``; numeric companions are values, not patterns), read from ``split``
@@ -81,7 +87,7 @@ def scan(
     env: str | None = None,
     batch_rows: int = 8192,
 ) -> ScanResult:
-    """Run ``detectors`` (default: all of ``DETECTOR_NAMES``) over ``rollouts``.
+    """Run ``detectors`` (default: all of ``DETECTOR_NAMES``) over ``rollouts`` held in memory.
 
     Args:
         rollouts: ``schema.ROLLOUTS_SCHEMA`` rows, one per policy output.
@@ -93,17 +99,36 @@ def scan(
     Raises:
         ValueError: an unknown detector or environment name.
     """
+    rows = conform(rollouts, ROLLOUTS_SCHEMA) if rollouts.height else pl.DataFrame(schema=ROLLOUTS_SCHEMA)
+    rows = rows.sort(_KEYS, nulls_last=True, maintain_order=True)
+    return scan_batches(_batches(rows, batch_rows), detectors=detectors, env=env)
+
+
+def scan_run(
+    run: Run, *, detectors: list[str] | None = None, env: str | None = None, batch_rows: int = 8192
+) -> ScanResult:
+    """``scan`` over ``run.rollout_batches``: bounded memory however large the run's dumps are."""
+    return scan_batches(run.rollout_batches(batch_rows), detectors=detectors, env=env)
+
+
+def scan_batches(
+    batches: Iterable[pl.DataFrame], *, detectors: list[str] | None = None, env: str | None = None
+) -> ScanResult:
+    """``scan`` over batches that each hold whole (step, split) blocks (arguments as ``scan``)."""
     names = list(detectors) if detectors is not None else list(DETECTOR_NAMES)
     unknown = [name for name in names if name not in DETECTOR_NAMES]
     if unknown:
         raise ValueError(f"unknown detector(s) {', '.join(unknown)}; choose from {', '.join(DETECTOR_NAMES)}")
-    rows = conform(rollouts, ROLLOUTS_SCHEMA) if rollouts.height else pl.DataFrame(schema=ROLLOUTS_SCHEMA)
-    rows = rows.sort(_KEYS, nulls_last=True, maintain_order=True)
-    with ThreadPoolExecutor(max(pl.thread_pool_size(), 1)) as pool:
-        done = list(pool.map(lambda batch: _scan_batch(batch, names, env), _batches(rows, batch_rows)))
+    workers = max(pl.thread_pool_size(), 1)
+    with ThreadPoolExecutor(workers) as pool:
+        done = list(_bounded_map(pool, workers, lambda batch: _scan_batch(batch, names, env), batches))
     envs = Counter(e for _, _, batch_envs in done for e in batch_envs)
     findings = pl.concat([f for f, _, _ in done]) if done else pl.DataFrame(schema=LONG_SCHEMA)
-    per_step = _per_step(findings, names, pl.concat([g for _, g, _ in done]) if done else None)
+    per_step = (
+        pl.concat([p for _, p, _ in done], how="vertical_relaxed").sort("split", "step", nulls_last=True)
+        if done
+        else _per_step(pl.DataFrame(schema=LONG_SCHEMA), names, None)
+    )
     patterns = [name for name in names if name in PATTERNS]
     by_split = {s: onsets(per_step, patterns, s) for s in per_step["split"].unique().to_list()}
     split = primary_split(per_step)
@@ -111,26 +136,33 @@ def scan(
     return ScanResult(findings, per_step, found, names, split, by_split, dict(envs))
 
 
+def _bounded_map(pool: ThreadPoolExecutor, workers: int, function: Callable, items: Iterable) -> Iterator:
+    """``pool.map`` that reads ``items`` at most one ahead of the ``workers`` (``map`` reads all)."""
+    pending: deque = deque()
+    for item in items:
+        pending.append(pool.submit(function, item))
+        if len(pending) > workers:
+            yield pending.popleft().result()
+    while pending:
+        yield pending.popleft().result()
+
+
 def _scan_batch(batch: pl.DataFrame, names: list[str], env: str | None) -> tuple[pl.DataFrame, pl.DataFrame, list[str]]:
-    """Findings, group signals and environment names of one batch."""
+    """Kept findings (flags and numeric values), the per-step table and environment names of one batch."""
     view = policy_view(batch, env=env)
     tokens = tokenize(view["_lower"])
     grams = gram_table(tokens)
     view = with_run_bound(with_sentences(with_grams(view, grams), tokens=tokens), tokens)
-    return _findings(view, names), group_signals(view, grams), view["_env"].to_list()
+    findings = _findings(view, names)
+    per_step = _per_step(findings, names, group_signals(view, grams))
+    kept = findings.filter(pl.col("flagged") | pl.col("detector").is_in(NUMERIC))
+    return kept, per_step, view["_env"].to_list()
 
 
-def _batches(rollouts: pl.DataFrame, batch_rows: int):
-    """Consecutive slices of whole (split, step) blocks of about ``batch_rows`` rows."""
+def _batches(rollouts: pl.DataFrame, batch_rows: int) -> Iterator[pl.DataFrame]:
+    """Consecutive slices of whole (step, split) blocks of about ``batch_rows`` rows."""
     sizes = rollouts.group_by(_KEYS, maintain_order=True).len()["len"].to_list()
-    start = size = 0
-    for block in sizes:
-        if size and size + block > batch_rows:
-            yield rollouts.slice(start, size)
-            start, size = start + size, 0
-        size += block
-    if size:
-        yield rollouts.slice(start, size)
+    return block_slices(rollouts, sizes, batch_rows)
 
 
 def _findings(view: pl.DataFrame, names: list[str]) -> pl.DataFrame:

@@ -20,8 +20,9 @@ from entropy_lens.readers.registry import FILE_READERS, FOLDER_READERS
 from entropy_lens.readers.restarts import merge_metrics
 from entropy_lens.readers.runs import Part, group_runs
 from entropy_lens.readers.tabular import TABLE_SUFFIXES, TableReader
+from entropy_lens.rollout_store import RolloutStore, Spill
 from entropy_lens.run import Problem, Run, SourceFile
-from entropy_lens.schema import CHECKPOINTS_SCHEMA, ROLLOUTS_SCHEMA, conform
+from entropy_lens.schema import CHECKPOINTS_SCHEMA, conform
 
 _SKIP_DIRS = {".git", "__pycache__", ".ipynb_checkpoints", "node_modules"}
 
@@ -132,8 +133,9 @@ def read_runs(path: str | Path, *, strict: bool = False, columns: dict[str, str]
     if not found:
         raise RunNotRecognized(root, looked_at)
     base = root if root.is_dir() else root.parent
-    parts = [part for item, reader in found for part in _parts(item, reader, base, file_readers, strict)]
-    runs = [_assemble(root, name, members) for name, members in group_runs(parts).items()]
+    spill = Spill()
+    parts = [part for item, reader in found for part in _parts(item, reader, base, file_readers, strict, spill)]
+    runs = [_assemble(root, name, members, spill) for name, members in group_runs(parts).items()]
     if columns and not any(s.reader == TableReader.name for r in runs for s in r.sources):
         runs[0].notes.append(f"--columns {_shown(columns)}: no CSV, JSONL or Parquet file had these columns")
     return runs
@@ -146,8 +148,14 @@ def _file_readers(columns: dict[str, str] | None) -> list[Reader]:
     return [r for r in FILE_READERS if not isinstance(r, TableReader)] + [TableReader(columns=columns)]
 
 
-def _parts(item: Path, reader: Reader, base: Path, file_readers: list[Reader], strict: bool) -> list[Part]:
-    """What ``reader`` got from ``item``: one part, or one per run the file labels its rows with."""
+def _parts(
+    item: Path, reader: Reader, base: Path, file_readers: list[Reader], strict: bool, spill: Spill
+) -> list[Part]:
+    """What ``reader`` got from ``item``: one part, or one per run the file labels its rows with.
+
+    Rollout rows get their admissible actions from the prompts and go to ``spill`` at once, so
+    a dump larger than memory is never held whole.
+    """
     table = reader.read(item)
     relative = str(item.relative_to(base))
     problems = [Problem(relative, p.line, p.reason) for p in table.problems]
@@ -160,22 +168,26 @@ def _parts(item: Path, reader: Reader, base: Path, file_readers: list[Reader], s
     pieces = frame.partition_by("run", as_dict=True) if labelled else {(None,): frame}
     return [
         Part(SourceFile(relative, reader.name, table.kind, rows.height, len(problems)),
-             rows.drop("run", strict=False), label, order, problems)
+             _kept(rows.drop("run", strict=False), table.kind, spill), label, order, problems)
         for (label,), rows in pieces.items()
     ]
 
 
-def _assemble(root: Path, name: str | None, parts: list[Part]) -> Run:
+def _kept(rows: pl.DataFrame, kind: str, spill: Spill) -> pl.DataFrame | pl.LazyFrame:
+    """Rollouts annotated and handed to ``spill`` (a lazy table); other tables as they are."""
+    return spill.keep(annotate(rows)) if kind == "rollouts" else rows
+
+
+def _assemble(root: Path, name: str | None, parts: list[Part], spill: Spill) -> Run:
     """One ``Run`` from its parts (already in precedence order)."""
-    run = Run(path=root, name=name, sources=[part.source for part in parts])
+    rollouts = RolloutStore([p.frame for p in parts if p.source.kind == "rollouts"], spill)
+    run = Run(path=root, name=name, sources=[part.source for part in parts], rollout_store=rollouts)
     seen: set[str] = set()
     for part in parts:
         if part.source.path not in seen:
             run.problems.extend(part.problems)
             seen.add(part.source.path)
     run.metrics, run.notes = merge_metrics([p for p in parts if p.source.kind == "metrics"])
-    rollouts = _concat([p.frame for p in parts if p.source.kind == "rollouts"], ROLLOUTS_SCHEMA)
-    run.rollouts = annotate(rollouts.sort("split", "step", "sample_id"))  # admissible actions listed in the prompts
     checkpoints = _concat([p.frame for p in parts if p.source.kind == "checkpoints"], CHECKPOINTS_SCHEMA)
     run.checkpoints = checkpoints.sort("step")
     return run

@@ -35,7 +35,8 @@ class Part:
     """One table a reader got from one path (or one labelled run's rows of it)."""
 
     source: SourceFile
-    frame: pl.DataFrame  #: canonical rows plus ``source``
+    #: canonical rows plus ``source`` (rollouts: a lazy table, in memory or spilled; ``rollout_store``)
+    frame: pl.DataFrame | pl.LazyFrame
     label: str | None = None  #: the run the file names (rule 1)
     order: tuple = ()  #: (reader rank, modification time, path): later sorts after
     problems: list[Problem] = field(default_factory=list)  #: the file's skipped lines

@@ -22,6 +22,7 @@ from entropy_lens.errors import NoRollouts
 from entropy_lens.outputs import check_out_dir, write_atomically, write_json, write_parquet
 from entropy_lens.recompute.batching import encode
 from entropy_lens.recompute.tokens import TokenWriter
+from entropy_lens.rollout_store import SORT_KEYS
 from entropy_lens.run import Run
 from entropy_lens.separation import correctness_labels, separation_scores
 
@@ -37,13 +38,15 @@ def select_rollouts(
     Raises:
         NoRollouts: nothing is left after the selection.
     """
-    chosen = run.rollouts
+    keys = run.rollouts_lazy.select("split", "step", "sample_id")
     if split != "all":
-        chosen = chosen.filter(pl.col("split") == split)
+        keys = keys.filter(pl.col("split") == split)
     if steps:
-        chosen = chosen.filter(pl.col("step").is_in(steps))
+        keys = keys.filter(pl.col("step").is_in(steps))
+    keys = keys.sort(SORT_KEYS, nulls_last=True, maintain_order=True)
     if max_samples is not None:
-        chosen = chosen.head(max_samples)
+        keys = keys.head(max_samples)
+    chosen = run.rollouts_of(keys.collect())
     if chosen.is_empty():
         selection = ", ".join(f"{k}={v}" for k, v in (("split", split), ("steps", steps)) if v and v != "all")
         raise NoRollouts(run.path, selection)

@@ -9,7 +9,7 @@ import pytest
 from agent_prompts import ALFWORLD, GSM8K
 
 from entropy_lens.detectors import DETECTOR_NAMES, scan
-from entropy_lens.detectors.base import PATTERNS
+from entropy_lens.detectors.base import NUMERIC, PATTERNS
 from entropy_lens.detectors.groups import GROUP_SIGNALS
 from entropy_lens.detectors.scan import LONG_SCHEMA
 from entropy_lens.outputs import dumps
@@ -47,7 +47,10 @@ def small():
 
 def test_findings_contract(small):
     assert small.findings.schema == pl.Schema(LONG_SCHEMA)
-    assert small.findings.height == 9 * len(DETECTOR_NAMES)
+    # one row per flag, and every output's numeric companions whether flagged or not
+    per_detector = dict(small.findings.group_by("detector").len().iter_rows())
+    assert all(per_detector[name] == 9 for name in NUMERIC)
+    assert small.findings.filter(~pl.col("detector").is_in(NUMERIC))["flagged"].all()
     assert small.detectors == list(DETECTOR_NAMES)
     flagged = small.findings.filter(pl.col("flagged") & (pl.col("detector") == "char_run"))
     assert sorted(flagged["sample_id"].to_list()) == ["train/1/g1/0", "val/1/v1/0", "val/1/v1/1"]
@@ -112,7 +115,7 @@ def test_batches_of_whole_steps_give_the_same_result():
 def test_subset_of_detectors_unknown_names_and_empty_input():
     result = scan(rollouts([row(1, RUN)]), detectors=["hallucination", "char_run"])
     assert result.per_step.columns[3:5] == ["hallucination", "char_run"]
-    assert set(result.findings["detector"]) == {"hallucination", "char_run"}
+    assert result.findings["detector"].to_list() == ["char_run"]  # the only flag
     with pytest.raises(ValueError, match="unknown detector"):
         scan(rollouts([row(1, RUN)]), detectors=["vibes"])
     empty = scan(pl.DataFrame())
