@@ -92,7 +92,7 @@ def naive_tensorboard(path: Path) -> int:
 def floor_wandb(path: Path) -> int:
     from wandb.proto.wandb_internal_pb2 import Record
 
-    from entropy_lens.readers.wandb import payloads
+    from entropy_lens.readers.wandb_datastore import payloads
 
     count = 0
     for _, data in payloads(path, []):

@@ -7,6 +7,7 @@ there is one, the fix.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 
@@ -23,15 +24,19 @@ class RunNotFound(EntropyLensError):
 
 
 class RunNotRecognized(EntropyLensError):
-    """Nothing inside the run directory is in a format entropy-lens reads."""
+    """Nothing inside the run directory is in a format entropy-lens reads.
 
-    def __init__(self, path: Path | str, looked_at: int = 0):
+    ``formats`` lists what is read (``readers.registry.supported_formats()``, passed in by
+    ``read_runs``: this module imports no reader).
+    """
+
+    def __init__(self, path: Path | str, looked_at: int = 0, formats: Sequence[str] = ()):
         self.path = Path(path)
+        self.formats = list(formats)
+        supported = f" Supported: {'; '.join(self.formats)}." if self.formats else ""
         super().__init__(
             f"{path}: no metrics, rollout dumps or checkpoints in a known format "
-            f"({looked_at} files looked at). Run `entropy-lens inspect {path}` for details; "
-            "supported: verl console logs, verl file-logger JSONL, verl rollout/validation dumps, "
-            "verl-agent validation dumps, global_step_N checkpoints."
+            f"({looked_at} files looked at). Run `entropy-lens inspect {path}` for details.{supported}"
         )
 
 

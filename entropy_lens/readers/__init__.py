@@ -16,7 +16,7 @@ import polars as pl
 from entropy_lens.environments import annotate
 from entropy_lens.errors import InvalidInput, RunNotFound, RunNotRecognized, SeveralRuns, UnknownRun
 from entropy_lens.readers.base import Reader, Table
-from entropy_lens.readers.registry import FILE_READERS, FOLDER_READERS
+from entropy_lens.readers.registry import FILE_READERS, FOLDER_READERS, supported_formats
 from entropy_lens.readers.restarts import merge_metrics
 from entropy_lens.readers.runs import Part, group_runs
 from entropy_lens.readers.tabular import TABLE_SUFFIXES, TableReader
@@ -131,7 +131,7 @@ def read_runs(path: str | Path, *, strict: bool = False, columns: dict[str, str]
     else:
         found, looked_at = discover(root, file_readers=file_readers)
     if not found:
-        raise RunNotRecognized(root, looked_at)
+        raise RunNotRecognized(root, looked_at, supported_formats())
     base = root if root.is_dir() else root.parent
     spill = Spill()
     parts = [part for item, reader in found for part in _parts(item, reader, base, file_readers, strict, spill)]

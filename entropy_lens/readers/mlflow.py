@@ -33,6 +33,8 @@ from entropy_lens.readers.records import METRIC_ROW_SCHEMA
 from entropy_lens.run import Problem
 
 _SQLITE_MAGIC = b"SQLite format 3\x00"
+#: what a damaged store raises: sqlite's errors, or its error message decoded (not UTF-8) by Python
+_SQLITE_ERRORS = (sqlite3.Error, UnicodeDecodeError)
 _VERL_AT = re.compile(r"(?<=/)(mean|std|best|worst|maj)_at_(\d+)")
 _QUERY = """
     SELECT m.run_uuid, m.key, m.step, m.value, {is_nan}
@@ -54,7 +56,7 @@ class MlflowSqliteReader:
                 return False
         try:
             return {"key", "value", "step", "run_uuid"} <= set(_columns(path, "metrics"))
-        except sqlite3.Error:
+        except _SQLITE_ERRORS:
             return False
 
     def read(self, path: Path) -> Table:
@@ -65,7 +67,7 @@ class MlflowSqliteReader:
                 runs = connection.execute("SELECT run_uuid, name FROM runs WHERE lifecycle_stage IS NOT 'deleted'")
                 labels = _run_labels(dict(runs.fetchall()))
                 rows = connection.execute(_QUERY.format(is_nan=is_nan)).fetchall()
-        except sqlite3.Error as exc:
+        except _SQLITE_ERRORS as exc:
             raise InvalidInput(path, f"not a readable MLflow store ({exc})") from exc
         kept = []
         for run, key, step, value, nan in rows:

@@ -1,13 +1,9 @@
 """W&B run files (``wandb/{offline-,}run-*/run-<id>.wandb``) → metrics, without the W&B service.
 
-Offline runs keep their history only here (anchors.md §2). Layout, as wandb-core 0.31 writes it:
-a 7-byte header ``":W&B"``, magic ``0xBEE1`` (uint16 LE), version 0; then LevelDB log framing
-(google/leveldb doc/log_format.md): 32 KiB blocks (the header counts in the first), each record
-``crc32 (uint32 LE), length (uint16 LE), type (1 FULL, 2 FIRST, 3 MIDDLE, 4 LAST), data``; fewer
-than 7 bytes left in a block are zero padding. Unlike LevelDB the checksum is zlib's CRC-32 of
-the type byte followed by the data. A record's data is a ``wandb.proto.wandb_internal_pb2.Record``;
-only ``history`` (one ``wandb.log`` call: items with ``key`` or ``nested_key`` and a
-``value_json``, or a typed value in newer clients) and ``metric`` (``define_metric``) are used.
+Offline runs keep their history only here (anchors.md §2). The file's framing is unwrapped by
+``readers.wandb_datastore``; each record it holds is a ``wandb.proto.wandb_internal_pb2.Record``
+(wandb-core 0.31). Only ``history`` (one ``wandb.log`` call: items with ``key`` or ``nested_key``
+and a ``value_json``, or a typed value in newer clients) and ``metric`` (``define_metric``) are used.
 
 Rows are labelled with the run id (``run`` column, see ``base.Table``): the ``run`` record's, else
 the file name's ``run-<id>.wandb``; a resumed run's second folder has the same id: one run.
@@ -24,9 +20,6 @@ from __future__ import annotations
 import fnmatch
 import json
 import math
-import struct
-import zlib
-from collections.abc import Iterator
 from pathlib import Path
 
 import polars as pl
@@ -34,12 +27,9 @@ import polars as pl
 from entropy_lens.errors import InvalidInput, MissingDependency
 from entropy_lens.readers.base import Table
 from entropy_lens.readers.records import metrics_frame
+from entropy_lens.readers.wandb_datastore import has_header, payloads
 from entropy_lens.run import Problem
 
-HEADER = b":W&B" + struct.pack("<HB", 0xBEE1, 0)
-BLOCK = 32768
-_FULL, _FIRST, _MIDDLE, _LAST = 1, 2, 3, 4
-_SKIPPED = -1  #: not a record type: marks where damaged bytes were skipped
 _GLOBAL_STEPS = ("train/global_step", "trainer/global_step", "training/global_step", "global_step")
 
 
@@ -50,10 +40,10 @@ class WandbRunReader:
     kind = "metrics"
 
     def sniff(self, path: Path) -> bool:
-        return path.suffix == ".wandb" and _has_header(path)
+        return path.suffix == ".wandb" and has_header(path)
 
     def read(self, path: Path) -> Table:
-        if not _has_header(path):  # before the optional import: a stray file is bad input either way
+        if not has_header(path):  # before the optional import: a stray file is bad input either way
             raise InvalidInput(path, "not a W&B run file (no ':W&B' header)")
         record_class, decode_error = _proto()
         problems: list[Problem] = []
@@ -76,70 +66,6 @@ class WandbRunReader:
             raise InvalidInput(path, f"no readable history ({problems[0].reason})")
         frame = metrics_frame(steps.rows(history, path, problems)).with_columns(pl.lit(run_id, pl.Utf8).alias("run"))
         return Table(self.kind, frame, problems)
-
-
-def payloads(path: Path, problems: list[Problem]) -> Iterator[tuple[int, bytes]]:
-    """``(byte offset, data)`` of every intact logical record of a W&B run file.
-
-    A bad checksum, length or type skips the rest of its block (LevelDB's recovery rule) and
-    drops a record it had begun; a file that ends mid-record loses that record. Both are
-    recorded in ``problems``.
-
-    Raises:
-        InvalidInput: the file does not start with the W&B header.
-    """
-    if not _has_header(path):
-        raise InvalidInput(path, "not a W&B run file (no ':W&B' header)")
-    parts: list[bytes] = []
-    for offset, kind, data in _fragments(path, problems):
-        if kind == _FULL:
-            yield offset, data
-        elif kind == _FIRST:
-            parts = [data]
-        elif kind == _SKIPPED:
-            parts = []
-        elif parts:
-            parts.append(data)
-            if kind == _LAST:
-                yield offset, b"".join(parts)
-                parts = []
-
-
-def _fragments(path: Path, problems: list[Problem]) -> Iterator[tuple[int, int, bytes]]:
-    """``(offset, type, data)`` of each physical record, block by block; ``_SKIPPED`` marks a
-    damaged rest of a block."""
-    with open(path, "rb") as handle:
-        start = handle.seek(len(HEADER))  # the header takes the first 7 bytes of block 0
-        while block := handle.read(BLOCK - start):
-            pos, last_block = 0, len(block) < BLOCK - start
-            while len(block) - pos >= 7:
-                crc, length, kind = struct.unpack_from("<IHB", block, pos)
-                offset, data = handle.tell() - len(block) + pos, block[pos + 7 : pos + 7 + length]
-                if kind == length == crc == 0:
-                    break  # zero padding
-                reason = _damage(kind, length, crc, data, last_block)
-                if reason:
-                    problems.append(Problem(str(path), None, f"byte {offset}: {reason}"))
-                    yield offset, _SKIPPED, b""
-                    break
-                yield offset, kind, data
-                pos += 7 + length
-            else:
-                if last_block and pos < len(block):  # a header cut short
-                    offset = handle.tell() - len(block) + pos
-                    problems.append(Problem(str(path), None, f"byte {offset}: file ends mid-record"))
-            start = 0
-
-
-def _damage(kind: int, length: int, crc: int, data: bytes, last_block: bool) -> str | None:
-    """Why a physical record cannot be used, or None."""
-    if len(data) < length:
-        return "file ends mid-record" if last_block else "record longer than its block"
-    if kind not in (_FULL, _FIRST, _MIDDLE, _LAST):
-        return f"unknown record type {kind}"
-    if zlib.crc32(bytes([kind]) + data) != crc:
-        return "checksum mismatch, rest of block skipped"
-    return None
 
 
 class _StepMetrics:
@@ -234,11 +160,6 @@ def _step(value: object) -> int | None:
     if number is None or not math.isfinite(number) or not -(2**63) <= number < 2**63:
         return None
     return int(number)
-
-
-def _has_header(path: Path) -> bool:
-    with open(path, "rb") as handle:
-        return handle.read(len(HEADER)) == HEADER
 
 
 def _proto():

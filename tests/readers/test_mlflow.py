@@ -1,5 +1,6 @@
 """MLflow stores written by the real MLflow client (tests/fixtures/mlflow/generate.py): a file store
-and two SQL stores (sqlite, gzip-compressed here), all holding the same logged calls."""
+and two SQL stores (sqlite, gzip-compressed here), all holding the same logged calls, and a small
+uncompressed SQL store (512-byte pages) that the reader fuzz tests damage."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import math
 import os
 import shutil
 import sqlite3
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -79,8 +81,16 @@ def test_sql_store_matches_the_file_store(tmp_path):
         assert sorted(map(str, sql[name].rows())) == sorted(map(str, files[name].rows()))
 
 
-def test_single_run_store_keeps_raw_keys_and_canonical_names(tmp_path):
-    run = read_run(unpack("single.db.gz", tmp_path))
+def store(name: str, folder: Path) -> Path:
+    """A copy of the fixture store ``name`` in ``folder`` (gzip ones unpacked)."""
+    if name.endswith(".gz"):
+        return unpack(name, folder)
+    return Path(shutil.copy(FIXTURE / name, folder / Path(name).name))
+
+
+@pytest.mark.parametrize("name", ["single.db.gz", "small/mlflow.db"])
+def test_single_run_store_keeps_raw_keys_and_canonical_names(tmp_path, name):
+    run = read_run(store(name, tmp_path))
     assert set(run.metrics["raw_name"]) == KEYS
     assert {"entropy", "reward", "response_length", "val/reward"} <= set(run.metric_names)
     assert run.series("entropy")["value"].to_list() == [planted_entropy("ppo-a", s) for s in range(12)]
@@ -161,6 +171,27 @@ def test_any_metric_file_bytes_parse(tmp_path, lines):
     (folder / "kl").write_bytes(lines)
     table = MlflowFileStoreReader().read(folder)
     assert set(table.frame["raw_name"]) <= {"kl"}
+
+
+def test_small_store_stays_under_300_kb_in_512_byte_pages():
+    path = FIXTURE / "small" / "mlflow.db"
+    assert path.stat().st_size < 300_000 and MlflowSqliteReader().sniff(path)
+    with closing(sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True)) as connection:
+        assert connection.execute("PRAGMA page_size").fetchone() == (512,)
+
+
+@pytest.mark.parametrize("table", ["metrics", "runs"])
+def test_schema_text_that_is_not_utf8_names_the_file(tmp_path, table):
+    # sqlite then reports "malformed database schema (metrics) - near "\xff"", which Python cannot decode
+    data = (FIXTURE / "small" / "mlflow.db").read_bytes()
+    path = tmp_path / "mlflow.db"
+    create = f'CREATE TABLE "{table}" ('.encode()
+    path.write_bytes(data.replace(create, create[:-1] + b"\xff", 1))
+    assert path.read_bytes() != data
+    assert not MlflowSqliteReader().sniff(path)
+    with pytest.raises(InvalidInput, match="not a readable MLflow store") as info:
+        MlflowSqliteReader().read(path)
+    assert info.value.path == path
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

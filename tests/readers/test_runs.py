@@ -34,6 +34,7 @@ def offline_run(folder, seed: int, steps, run_id: str | None = None) -> str:
     for step in steps:
         run.log({"actor/entropy": float(metrics(step, seed)["actor/entropy"])}, step=step)
     run.finish()
+    wandb.teardown()  # finish() can return before wandb-core has flushed the .wandb file
     return run.id
 
 

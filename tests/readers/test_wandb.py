@@ -16,7 +16,8 @@ from hypothesis import strategies as st
 
 from entropy_lens import read_run
 from entropy_lens.errors import InvalidInput, MissingDependency
-from entropy_lens.readers.wandb import BLOCK, HEADER, WandbRunReader, payloads
+from entropy_lens.readers.wandb import WandbRunReader
+from entropy_lens.readers.wandb_datastore import BLOCK, HEADER, payloads
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 TRL_RUN = FIXTURES / "wandb" / "trl_grpo_run.wandb"
