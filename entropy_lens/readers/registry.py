@@ -12,14 +12,18 @@ from entropy_lens.readers.areal import ArealRolloutReader
 from entropy_lens.readers.base import Reader
 from entropy_lens.readers.checkpoints import CHECKPOINT_READERS
 from entropy_lens.readers.mlflow import MlflowFileStoreReader, MlflowSqliteReader
-from entropy_lens.readers.rllm import RllmEpisodeReader, RllmStrandsReader
+from entropy_lens.readers.rllm import RllmEpisodeReader
+from entropy_lens.readers.rllm_strands import RllmStrandsReader
 from entropy_lens.readers.roll import RollDumpReader, RollStdoutReader
 from entropy_lens.readers.skyrl import SkyrlAggregatedReader, SkyrlEvalReader
 from entropy_lens.readers.tabular import TableReader
 from entropy_lens.readers.tensorboard import TensorBoardReader
 from entropy_lens.readers.trl import CompletionsReader, TrainerStateReader
 from entropy_lens.readers.verl_console import VerlConsoleReader
-from entropy_lens.readers.verl_dumps import VerlAgentValDumpReader, VerlRolloutDumpReader
+from entropy_lens.readers.verl_dumps import (
+    VerlAgentValDumpReader,
+    VerlRolloutDumpReader,
+)
 from entropy_lens.readers.verl_file_logger import VerlFileLoggerReader
 from entropy_lens.readers.wandb import WandbRunReader
 

@@ -1,4 +1,4 @@
-"""rLLM episode JSON and the older Strands agent trajectory JSON → ``rollouts``.
+"""rLLM episode JSON → ``rollouts``.
 
 Episode files (rllm-org/rllm ``rllm/utils/episode_logger.py``, ``episode_logging.log_episodes``):
 ``logs/<project>/<experiment>/episodes/<train|val>_step_<N>_epoch_<E>/episode_hash<task8>_id<episode>.json``,
@@ -16,16 +16,11 @@ observation when there is no chat). ``reward`` = the trajectory reward (the step
 trajectory has none), ``success`` = ``is_correct``, ``group_id`` = the task id (GRPO groups the
 rollouts of one task), ``traj_id`` = the trajectory ``uid``.
 
-Strands trajectories (rLLM ``examples/strands``, e.g. ``strands_trajectory_20250904_014601.json``):
-``{task, reward, steps[{step_index, observation, model_response, action, reward, done,
-chat_completions, step_type, tool_name, tool_args, tool_result}], tool_calls_summary, metadata}``.
-Their ``model_response`` is empty: the output is the ``action`` (a tool call, or an assistant
-message). They come from agent runs outside training: ``step`` 0, ``split`` ``val``.
+Strands agent trajectories: ``rllm_strands``.
 """
 
 from __future__ import annotations
 
-import hashlib
 import re
 from pathlib import Path
 
@@ -49,13 +44,13 @@ _EPISODE_KEYS = ("training_step", "is_correct", "trajectories")
 _STEP_KEYS = ("model_response", "chat_completions", "observation")
 
 
-def _list(value, what: str) -> list:
+def as_list(value, what: str) -> list:
     if not isinstance(value, list):
         raise BadRecord(f"{what} is not a list ({type(value).__name__})")
     return value
 
 
-def _dict(value, what: str) -> dict:
+def as_dict(value, what: str) -> dict:
     if not isinstance(value, dict):
         raise BadRecord(f"{what} is not an object ({type(value).__name__})")
     return value
@@ -71,7 +66,7 @@ def _split_step(episode: dict, path: Path) -> tuple[str, int]:
     return "train", integer(episode["training_step"], "training_step")
 
 
-def _context(messages: list, observation) -> str:
+def chat_context(messages: list, observation) -> str:
     """The chat before the step's own (last) assistant message; the observation if no chat."""
     if messages and isinstance(messages[-1], dict) and messages[-1].get("role") == "assistant":
         messages = messages[:-1]
@@ -108,12 +103,12 @@ def episode_rows(episode: dict, path: Path) -> list[dict]:
         raise BadRecord("field 'is_correct' is not a boolean")
     episode_extra = remaining(episode, _EPISODE_KEYS)
     rows = []
-    for index, traj in enumerate(_list(episode.get("trajectories"), "'trajectories'")):
-        traj = _dict(traj, f"trajectories[{index}]")
+    for index, traj in enumerate(as_list(episode.get("trajectories"), "'trajectories'")):
+        traj = as_dict(traj, f"trajectories[{index}]")
         traj_id = str(traj.get("uid") or f"{episode.get('episode_id')}#{index}")
         traj_reward = number(traj, "reward")
-        for turn, item in enumerate(_list(traj.get("steps", []), f"trajectories[{index}].steps")):
-            item = _dict(item, f"trajectories[{index}].steps[{turn}]")
+        for turn, item in enumerate(as_list(traj.get("steps", []), f"trajectories[{index}].steps")):
+            item = as_dict(item, f"trajectories[{index}].steps[{turn}]")
             messages = item.get("chat_completions") or []
             step_reward = number(item, "reward")
             rows.append(
@@ -123,7 +118,7 @@ def episode_rows(episode: dict, path: Path) -> list[dict]:
                     "traj_id": traj_id,
                     "group_id": _group(episode),
                     "turn": turn,
-                    "prompt": _context(_list(messages, "'chat_completions'"), item.get("observation")),
+                    "prompt": chat_context(as_list(messages, "'chat_completions'"), item.get("observation")),
                     "response": _response(item),
                     "reward": traj_reward if traj_reward is not None else step_reward,
                     "success": success,
@@ -155,87 +150,10 @@ class RllmEpisodeReader:
         return '"training_step"' in start and '"trajectories"' in start and '"is_correct"' in start
 
     def read(self, path: Path) -> Table:
-        return _read_document(path, episode_rows)
+        return read_document(path, episode_rows)
 
 
-def _action_text(action) -> str:
-    """A Strands action as the policy's output: the assistant text, or the tool call."""
-    if isinstance(action, dict) and action.get("type") == "tool_call":
-        call = {"function": {"name": action.get("tool_name"), "arguments": action.get("tool_args")}}
-        return chat.tool_call_text(call)
-    if isinstance(action, dict) and action.get("role") == "assistant":
-        return chat.output_of(action)
-    return chat.text_of(action)
-
-
-def _strands_context(trajectory: dict, steps: list, turn: int) -> str:
-    """Task chat before this step, then the earlier tool calls and their results."""
-    item = steps[turn]
-    messages = _list(item.get("chat_completions") or [], f"steps[{turn}].chat_completions")
-    context = _context(messages, item.get("observation") or trajectory.get("task"))
-    for earlier in steps[:turn]:
-        if isinstance(earlier, dict) and earlier.get("step_type") == "tool_call":
-            call = _action_text(earlier.get("action"))
-            context += f"\n\nassistant: {call}\n\ntool: {chat.text_of(earlier.get('tool_result'))}"
-    return context
-
-
-def strands_rows(trajectory: dict, path: Path) -> list[dict]:
-    """Canonical rows of one Strands trajectory (one per step).
-
-    Raises:
-        BadRecord: a needed field is missing or mistyped.
-    """
-    steps = _list(trajectory.get("steps"), "'steps'")
-    metadata = trajectory.get("metadata") if isinstance(trajectory.get("metadata"), dict) else {}
-    traj_id = str(metadata.get("episode_id") or path.stem)
-    task = chat.text_of(trajectory.get("task"))
-    reward = number(trajectory, "reward")
-    rows = []
-    for turn, item in enumerate(steps):
-        item = _dict(item, f"steps[{turn}]")
-        response = item.get("model_response")
-        if not isinstance(response, str) or not response:
-            response = _action_text(item.get("action"))
-        rows.append(
-            {
-                "step": 0,
-                "sample_id": f"{traj_id}:{turn}",
-                "traj_id": traj_id,
-                "group_id": hashlib.sha1(task.encode("utf-8")).hexdigest()[:12],
-                "turn": turn,
-                "prompt": _strands_context(trajectory, steps, turn),
-                "response": response,
-                "reward": reward,
-                "split": "val",
-                "extra": extra_json(
-                    {
-                        "trajectory": remaining(trajectory, ("steps", "reward")),
-                        "step": remaining(item, ("chat_completions", "model_response")),
-                    }
-                ),
-            }
-        )
-    return rows
-
-
-class RllmStrandsReader:
-    """rLLM Strands-agent trajectory JSON (``strands_trajectory_<time>.json``)."""
-
-    name = "rllm-strands"
-    kind = "rollouts"
-
-    def sniff(self, path: Path) -> bool:
-        if path.suffix != ".json":
-            return False
-        start = head(path)
-        return '"step_index"' in start and '"chat_completions"' in start and '"steps"' in start
-
-    def read(self, path: Path) -> Table:
-        return _read_document(path, strands_rows)
-
-
-def _read_document(path: Path, to_rows) -> Table:
+def read_document(path: Path, to_rows) -> Table:
     """One whole-file JSON object → rows; any bad field makes the file unusable.
 
     Raises:

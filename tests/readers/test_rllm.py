@@ -7,7 +7,8 @@ import pytest
 
 from entropy_lens import read_run
 from entropy_lens.errors import InvalidInput
-from entropy_lens.readers.rllm import RllmEpisodeReader, RllmStrandsReader
+from entropy_lens.readers.rllm import RllmEpisodeReader
+from entropy_lens.readers.rllm_strands import RllmStrandsReader
 
 RUN = Path(__file__).resolve().parent.parent / "fixtures" / "rllm"
 EPISODES = RUN / "logs" / "frozenlake" / "qwen2.5-1.5b-grpo" / "episodes"
