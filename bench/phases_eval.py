@@ -1,14 +1,16 @@
 """Evidence for ``entropy_lens.phases``: accuracy on planted cycles, the online alarm, TCPD, speed.
 
-    python bench/phases_eval.py [--seeds 20] [--quick]
+    python bench/phases_eval.py [--seeds 20] [--quick] [--only 1 3] [--per-series]
 
 Prints four tables (each with its baseline measured in the same run):
 
 1. planted cycles (``entropy_lens.synthetic``): F1 of onsets and of peaks with margin
    max(5, 2% of n) steps, Hausdorff distance of the onsets, the do-nothing F1, pattern accuracy;
 2. ``watch``'s online detector: delay after the planted onset and false alarms per 1,000 steps;
-3. TCPD (../shared/external/tcpd): TCPDBench F1 (margin 5) and cover, beside the published
-   default-parameter results (van den Burg & Williams 2020) and our own do-nothing;
+3. TCPD (../shared/external/tcpd): TCPDBench F1 (margin 5) and cover, beside our own do-nothing,
+   TCPDBench's own per-series default scores averaged over the same series
+   (``tcpdbench_default_scores.json``) and its published 37-series averages (van den Burg &
+   Williams 2020);
 4. speed: ``find_phases`` against ruptures' ``Pelt(model="linear")`` (``CostLinear``) on the same
    series.
 """
@@ -38,6 +40,8 @@ from entropy_lens.synthetic import planted_collapse, planted_eruption  # noqa: E
 TCPD = Path(__file__).resolve().parents[2] / "shared" / "external" / "tcpd"
 #: TCPDBench default-parameter results, univariate (analysis/output/tables/aggregate_table_wide.tex).
 PUBLISHED = {"binseg": (0.744, 0.706), "pelt": (0.710, 0.689), "zero (do nothing)": (0.669, 0.583)}
+#: TCPDBench's own per-series default scores, to average them over the series present here.
+PUBLISHED_SERIES = Path(__file__).with_name("tcpdbench_default_scores.json")
 
 MODERATE = dict(noise=0.1)
 #: name → (generator, keyword arguments); amplitude 1.2 nats, so noise 0.1 is σ ≈ amplitude / 12.
@@ -182,16 +186,22 @@ def tcpd_series() -> list[tuple[str, np.ndarray, list[list[int]]]]:
     return series
 
 
-def tcpd_table() -> list[str]:
-    rows = {"entropy-lens change points (default)": [], "zero (do nothing), measured": []}
+def tcpd_table(per_series: bool = False) -> list[str]:
+    """Our F1 / cover and do-nothing on the series here, TCPDBench's per-series default scores
+    averaged over the same series, and its published 37-series averages."""
+    published = json.loads(PUBLISHED_SERIES.read_text())["methods"]
     series = tcpd_series()
-    for _, values, annotations in series:
+    ours, nothing, details = [], [], []
+    for name, values, annotations in series:
         points = find_phases(np.arange(len(values)), values, metric="tcpd").change_points
-        rows["entropy-lens change points (default)"].append(
-            (tcpd_f1(annotations, points), tcpd_cover(annotations, points, len(values)))
-        )
-        nothing = (tcpd_f1(annotations, []), tcpd_cover(annotations, [], len(values)))
-        rows["zero (do nothing), measured"].append(nothing)
+        ours.append((tcpd_f1(annotations, points), tcpd_cover(annotations, points, len(values))))
+        nothing.append((tcpd_f1(annotations, []), tcpd_cover(annotations, [], len(values))))
+        binseg = published["binseg"][name][0] if published["binseg"][name] else float("nan")
+        details.append(f"{name:22s} {ours[-1][0]:6.3f} {ours[-1][1]:6.3f} {binseg:7.3f}  {points}")
+    rows = {"entropy-lens change points (default)": ours, "zero (do nothing), measured": nothing}
+    for method in ("binseg", "pelt"):
+        scores = [published[method][name] for name, _, _ in series if published[method][name]]
+        rows[f"{method}, TCPDBench's scores of these"] = scores
     header = f"{'method':40s} {'F1':>6s} {'cover':>6s}  series"
     lines = [header, "-" * len(header)]
     for name, scores in rows.items():
@@ -199,6 +209,8 @@ def tcpd_table() -> list[str]:
         lines.append(f"{name:40s} {f1:6.3f} {cover:6.3f}  {len(scores)} here")
     for name, (f1, cover) in PUBLISHED.items():
         lines.append(f"{name + ', published':40s} {f1:6.3f} {cover:6.3f}  37 (TCPDBench)")
+    if per_series:
+        lines += ["", f"{'series':22s} {'F1':>6s} {'cover':>6s} {'binseg':>7s}  change points"] + details
     return lines
 
 
@@ -247,17 +259,24 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=20, help="planted runs per scenario")
     parser.add_argument("--quick", action="store_true", help="fewer seeds, skip the slow naive timings")
+    parser.add_argument("--only", nargs="+", choices=["1", "2", "3", "4"], help="print only these sections")
+    parser.add_argument("--per-series", action="store_true", help="section 3: one line per TCPD series")
     args = parser.parse_args()
     seeds = 5 if args.quick else args.seeds
     print(f"machine: {machine()}")
-    for title, lines in [
-        (f"1. planted cycles ({seeds} seeds each)", planted_table(seeds)),
-        (f"2. online detector (watch), {seeds} seeds each", watch_table(seeds)),
-        ("3. TCPD, TCPDBench protocol (margin 5)", tcpd_table() if TCPD.is_dir() else [f"{TCPD} missing"]),
-        ("4. speed, one core (best of 3)", speed_table(args.quick)),
-    ]:
-        print(f"\n{title}")
-        print("\n".join(lines))
+    sections = {
+        "1": (f"1. planted cycles ({seeds} seeds each)", lambda: planted_table(seeds)),
+        "2": (f"2. online detector (watch), {seeds} seeds each", lambda: watch_table(seeds)),
+        "3": (
+            "3. TCPD, TCPDBench protocol (margin 5)",
+            lambda: tcpd_table(args.per_series) if TCPD.is_dir() else [f"{TCPD} missing"],
+        ),
+        "4": ("4. speed, one core (best of 3)", lambda: speed_table(args.quick)),
+    }
+    for key, (title, table) in sections.items():
+        if args.only is None or key in args.only:
+            print(f"\n{title}")
+            print("\n".join(table()))
 
 
 if __name__ == "__main__":

@@ -1,10 +1,11 @@
-"""Change points of a series under a piecewise-linear model (ruptures ``Pelt``).
+"""Change points of a series under a piecewise-linear model with AR(1) noise (ruptures ``Pelt``).
 
-Each segment is fitted by a straight line ``y ≈ a + b·step`` (``cost.PiecewiseLinearCost``,
-ruptures' ``CostLinear`` on ``[y | t, 1]``, weighted by the inverse local noise variance); a
-mean-shift cost would split an eruption's ramp into stairs. The penalty per change point is
-BIC-like, ``β = 3·σ²·min((1+φ)/(1−φ), 4)·ln n / sensitivity`` (``signal.Noise``). Long series are
-segmented on bin medians and every change point is then placed exactly at full resolution.
+Each segment is fitted by a straight line ``y ≈ a + b·step`` whose errors are AR(1) with the
+series' lag-1 correlation φ (``cost.PiecewiseLinearCost``: the exact generalised least-squares fit,
+weighted by the inverse local noise variance); a mean-shift cost would split an eruption's ramp into
+stairs. The penalty per change point is BIC on the noise's innovations,
+``β = 3·σ²·(1−φ²)·ln n / sensitivity`` (``signal.Noise``). Long series are segmented on bin medians
+and every change point is then placed exactly at full resolution.
 Sources: ruptures docs (``user-guide/costs/costlinear.md``, ``user-guide/detection/pelt.md``);
 ../shared/research/perf_methods.md §3 and Implications B.
 """
@@ -20,19 +21,17 @@ from entropy_lens.phases.cost import PiecewiseLinearCost
 from entropy_lens.phases.signal import Noise, binned, local_scale, noise_of, relative_spread
 
 PENALTY_FACTOR = 3.0  #: BIC factor: a new segment adds a slope, an intercept and a change point
-INFLATION_CAP = 4.0  #: most the penalty grows for correlated noise
 MAX_POINTS = 600  #: above this many points, segment bin medians, then place each change point
 
 
 def penalty(noise: Noise, n: int, sensitivity: float = 1.0) -> float:
-    """Penalty per change point, ``3·σ²·min((1+φ)/(1−φ), 4)·ln n / sensitivity``.
+    """Penalty per change point, ``3·σ²·(1−φ²)·ln n / sensitivity``.
 
-    Correlated noise wanders like small trends, so its variance is inflated by the long-run
-    factor, capped: wander that still gets through makes small segments the labels ignore,
-    while an uncapped factor (19 at φ = 0.9) would also hide real eruptions.
+    BIC in the units of the AR(1)-whitened cost: ``σ²(1−φ²)`` is the variance of the noise's
+    innovations, the residuals that ``PiecewiseLinearCost(phi=φ)`` sums.
     """
-    inflation = min((1.0 + noise.phi) / (1.0 - noise.phi), INFLATION_CAP)
-    return PENALTY_FACTOR * max(noise.sigma, 1e-9) ** 2 * inflation * float(np.log(max(n, 3))) / sensitivity
+    innovations = max(noise.sigma, 1e-9) ** 2 * (1.0 - noise.phi**2)
+    return PENALTY_FACTOR * innovations * float(np.log(max(n, 3))) / sensitivity
 
 
 def weighted_signal(steps: np.ndarray, values: np.ndarray, spread: np.ndarray) -> np.ndarray:
@@ -40,17 +39,17 @@ def weighted_signal(steps: np.ndarray, values: np.ndarray, spread: np.ndarray) -
     return np.column_stack([values, steps.astype(np.float64), 1.0 / spread**2])
 
 
-def pelt(signal: np.ndarray, *, pen: float, min_size: int = 3) -> list[int]:
-    """Exact penalised segmentation of a ``weighted_signal`` (ruptures ``Pelt``, jump 1).
+def pelt(signal: np.ndarray, *, pen: float, phi: float = 0.0, min_size: int = 3) -> list[int]:
+    """Exact penalised segmentation of a ``weighted_signal`` (ruptures ``Pelt``, jump 1) under AR(``phi``) noise.
 
     Returns:
         breakpoints in ruptures' convention: the end (exclusive) of each segment, last = n.
     """
-    search = rpt.Pelt(custom_cost=PiecewiseLinearCost(min_size), min_size=min_size, jump=1)
+    search = rpt.Pelt(custom_cost=PiecewiseLinearCost(min_size, phi), min_size=min_size, jump=1)
     return search.fit(signal).predict(pen=pen)
 
 
-def refine(signal: np.ndarray, bkps: list[int], *, reach: int, min_size: int) -> list[int]:
+def refine(signal: np.ndarray, bkps: list[int], *, reach: int, min_size: int, phi: float = 0.0) -> list[int]:
     """Move each breakpoint within ``±reach`` to where the two adjacent lines fit best.
 
     Left to right: each is placed given the already-placed one on its left and the next one (not
@@ -63,7 +62,7 @@ def refine(signal: np.ndarray, bkps: list[int], *, reach: int, min_size: int) ->
         if hi < lo:
             placed.append(guess)
             continue
-        cost = PiecewiseLinearCost(min_size).fit(signal[start:end])
+        cost = PiecewiseLinearCost(min_size, phi).fit(signal[start:end])
         cut = np.arange(lo, hi + 1) - start
         total = cost.errors(np.zeros_like(cut), cut) + cost.errors(cut, np.full_like(cut, end - start))
         placed.append(int(start + cut[np.argmin(total)]))
@@ -80,16 +79,16 @@ def breakpoints(
     min_size: int = 3,
     max_points: int = MAX_POINTS,
 ) -> list[int]:
-    """Change points of ``values`` (``[n]``, by position) under the piecewise-linear model.
+    """Change points of ``values`` (``[n]``, by position) under the piecewise-linear AR(1) model.
 
-    Series longer than ``max_points`` are segmented on bin medians (penalty and weights from the
-    bins' own noise) and every breakpoint is then placed at full resolution within two bins.
+    Series longer than ``max_points`` are segmented on bin medians (penalty, weights and φ from
+    the bins' own noise) and every breakpoint is then placed at full resolution within two bins.
 
     Args:
         steps: ``[n]`` logged steps (the regression covariate).
         values: ``[n]`` cleaned values.
         spread: ``[n]`` local noise relative to the run's (weights ``1/spread²``).
-        noise: the full-resolution noise estimate.
+        noise: the full-resolution noise estimate (σ for the penalty, φ for the cost).
         sensitivity: >1 more change points, <1 fewer.
         min_size: fewest points per segment (at full resolution, and in bins).
         max_points: bin above this length.
@@ -102,13 +101,15 @@ def breakpoints(
         return [n]
     signal = weighted_signal(steps, values, spread)
     if n <= max_points:
-        return pelt(signal, pen=penalty(noise, n, sensitivity), min_size=min_size)
+        return pelt(signal, pen=penalty(noise, n, sensitivity), phi=noise.phi, min_size=min_size)
     bin_steps, bin_values, starts = binned(steps, values, max_points)
     bin_spread = relative_spread(local_scale(bin_values))
     bin_signal = weighted_signal(bin_steps, bin_values, bin_spread)
-    coarse = pelt(bin_signal, pen=penalty(noise_of(bin_values), len(bin_values), sensitivity), min_size=min_size)
+    bin_noise = noise_of(bin_values)
+    pen = penalty(bin_noise, len(bin_values), sensitivity)
+    coarse = pelt(bin_signal, pen=pen, phi=bin_noise.phi, min_size=min_size)
     guesses = [int(starts[b]) for b in coarse[:-1]] + [n]
-    return refine(signal, guesses, reach=2 * int(starts[1] - starts[0]), min_size=min_size)
+    return refine(signal, guesses, reach=2 * int(starts[1] - starts[0]), min_size=min_size, phi=noise.phi)
 
 
 def ramp(signal: np.ndarray, start: int, guess: int, end: int, reach: int) -> tuple[int, int]:

@@ -95,12 +95,15 @@ def prepare(steps: np.ndarray, values: np.ndarray) -> Series:
 def local_scale(values: np.ndarray) -> np.ndarray:
     """``[n]`` local noise σ: running median (``LOCAL_WINDOW`` points) of the absolute second
     differences over their Gaussian median ``0.6745·√6`` (straight lines and lone spikes do not move it).
+
+    Near the ends the window is mirrored into the series: padding with copies of the end value
+    would make that single second difference the median of the first and last 25 points.
     """
     if len(values) < 3:
         return np.zeros(len(values))
     second = np.abs(np.convolve(values, [1.0, -2.0, 1.0], mode="same"))
     second[0], second[-1] = second[1], second[-2]
-    return median_filter(second, size=LOCAL_WINDOW, mode="nearest") / (0.6745 * np.sqrt(6.0))
+    return median_filter(second, size=LOCAL_WINDOW, mode="mirror") / (0.6745 * np.sqrt(6.0))
 
 
 def relative_spread(scale: np.ndarray) -> np.ndarray:

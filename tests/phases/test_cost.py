@@ -1,4 +1,5 @@
-"""``PiecewiseLinearCost`` against ruptures' ``CostLinear`` (float64 lstsq) on random inputs."""
+"""``PiecewiseLinearCost`` against float64 least squares on random inputs: ruptures' ``CostLinear``
+(white noise) and an explicit Prais–Winsten regression (AR(1) noise)."""
 
 from __future__ import annotations
 
@@ -39,6 +40,38 @@ def test_matches_costlinear_on_random_segments(seed, n, scale, sparse, weighted)
     tolerance = 1e-9 * (scale**2) * n + 1e-12
     np.testing.assert_allclose(cost.errors(starts, ends), expected, rtol=1e-7, atol=tolerance)
     np.testing.assert_allclose([cost.error(s, e) for s, e in zip(starts, ends)], expected, rtol=1e-7, atol=tolerance)
+
+
+def prais_winsten(values, steps, weights, phi: float, start: int, end: int) -> float:
+    """Weighted SSE of the AR(1) GLS line on ``[start, end)``: explicit transformed rows, ``lstsq``."""
+    y, t, w = values[start:end], steps[start:end], weights[start:end]
+    root = np.sqrt(1.0 - phi**2)
+    design = np.vstack([[root, root * t[0]], np.column_stack([np.full(len(y) - 1, 1.0 - phi), t[1:] - phi * t[:-1]])])
+    response = np.concatenate([[root * y[0]], y[1:] - phi * y[:-1]])
+    scale = np.sqrt(w)
+    coef, *_ = np.linalg.lstsq(design * scale[:, None], response * scale, rcond=None)
+    return float(np.sum(w * (response - design @ coef) ** 2))
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    n=st.integers(8, 120),
+    phi=st.sampled_from([0.0, 0.3, 0.7, 0.95]),
+    sparse=st.booleans(),
+    weighted=st.booleans(),
+)
+def test_matches_prais_winsten_under_ar1_noise(seed, n, phi, sparse, weighted):
+    rng = np.random.default_rng(seed)
+    steps = (np.cumsum(rng.integers(1, 6, n)) if sparse else np.arange(n)).astype(float)
+    values = rng.standard_normal(n).cumsum() + 3.0
+    weights = rng.uniform(0.1, 4.0, n) if weighted else np.ones(n)
+    cost = PiecewiseLinearCost(min_size=3, phi=phi).fit(np.column_stack([values, steps, weights]))
+    starts = rng.integers(0, n - 3, 10)
+    ends = np.minimum(starts + rng.integers(3, n, 10), n)
+    expected = [prais_winsten(values, steps, weights, phi, s, e) for s, e in zip(starts, ends)]
+    np.testing.assert_allclose(cost.errors(starts, ends), expected, rtol=1e-7, atol=1e-9 * n)
+    np.testing.assert_allclose([cost.error(s, e) for s, e in zip(starts, ends)], expected, rtol=1e-7, atol=1e-9 * n)
 
 
 def test_two_columns_mean_unit_weights_and_a_line_costs_nothing():

@@ -16,11 +16,11 @@ def planted(n: int, **options):
     return series, truth
 
 
-def test_penalty_is_bic_like_and_inflated_for_correlated_noise_up_to_a_cap():
+def test_penalty_is_bic_on_the_innovation_variance():
     white = penalty(Noise(0.1, 0.0), 300)
     assert white == pytest.approx(3 * 0.01 * np.log(300))
-    assert penalty(Noise(0.1, 0.5), 300) == pytest.approx(3 * white)  # (1 + .5) / (1 - .5)
-    assert penalty(Noise(0.1, 0.9), 300) == pytest.approx(4 * white)  # capped
+    assert penalty(Noise(0.1, 0.5), 300) == pytest.approx(0.75 * white)  # σ²(1 − φ²)
+    assert penalty(Noise(0.1, 0.9), 300) == pytest.approx(0.19 * white)
     assert penalty(Noise(0.1, 0.0), 300, sensitivity=2.0) == pytest.approx(white / 2)
 
 
