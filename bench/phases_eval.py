@@ -6,7 +6,8 @@ Prints four tables (each with its baseline measured in the same run):
 
 1. planted cycles (``entropy_lens.synthetic``): F1 of onsets and of peaks with margin
    max(5, 2% of n) steps, Hausdorff distance of the onsets, the do-nothing F1, pattern accuracy;
-2. ``watch``'s online detector: delay after the planted onset and false alarms per 1,000 steps;
+2. ``watch``'s online detector: delay after the planted onset and false alarms per 1,000 steps,
+   beside a naive two-point 4σ rule;
 3. TCPD (../shared/external/tcpd): TCPDBench F1 (margin 5) and cover, beside our own do-nothing,
    TCPDBench's own per-series default scores averaged over the same series
    (``tcpdbench_default_scores.json``) and its published 37-series averages (van den Burg &
@@ -122,19 +123,42 @@ def planted_table(seeds: int) -> list[str]:
     return lines
 
 
-def watch_run(kwargs: dict, seed: int) -> tuple[list[int], int, int]:
-    """Feed a planted run to the online detector: (delays, false alarms, stable steps)."""
+def shewhart_alarms(values: np.ndarray, window: int = 50, sigmas: float = 4.0, refractory: int = 20) -> list[int]:
+    """Naive online baseline (positions): two consecutive points above the median of the ``window``
+    before them by ``sigmas`` robust σ (MAD of first differences / √2); then ``refractory`` quiet points."""
+    alarms, quiet = [], 0
+    for t in range(window + 1, len(values)):
+        before = values[t - 1 - window : t - 1]
+        before = before[np.isfinite(before)]
+        level = np.median(before)
+        sigma = 1.4826 * np.median(np.abs(np.diff(before) - np.median(np.diff(before)))) / np.sqrt(2.0)
+        if t >= quiet and min(values[t - 1], values[t]) > level + sigmas * sigma:
+            alarms.append(t)
+            quiet = t + refractory
+    return alarms
+
+
+def watch_run(kwargs: dict, seed: int) -> dict[str, tuple[list[int | None], int, int]]:
+    """One planted run through the online detector and the naive baseline:
+    ``{method: (delay per planted onset (None: missed), false alarms, stable steps)}``."""
     curves, truth = planted_eruption(seed=seed, **kwargs)
+    steps, values = curves["step"].to_numpy(), curves["entropy"].to_numpy()
     detector = OnlineEruptionDetector()
-    alarms = [a.step for s, v in zip(curves["step"], curves["entropy"]) if (a := detector.update(s, v))]
+    found = {
+        "ours": [a.step for s, v in zip(steps, values) if (a := detector.update(s, v))],
+        "naive": [int(steps[t]) for t in shewhart_alarms(values)],
+    }
     windows = [(c.onset + 1 - 5, c.end + 1) for c in truth.cycles]
-    delays = []
-    for cycle in truth.cycles:
-        hits = [a - (cycle.onset + 1) for a in alarms if cycle.onset + 1 - 5 <= a <= cycle.end + 1]
-        delays.append(min(hits) if hits else None)
-    false = sum(1 for a in alarms if not any(lo <= a <= hi for lo, hi in windows))
     stable = int(kwargs.get("n_steps", 300)) - sum(hi - lo + 1 for lo, hi in windows)
-    return delays, false, stable
+    result = {}
+    for method, alarms in found.items():
+        delays = []
+        for cycle in truth.cycles:
+            hits = [a - (cycle.onset + 1) for a in alarms if cycle.onset + 1 - 5 <= a <= cycle.end + 1]
+            delays.append(min(hits) if hits else None)
+        false = sum(1 for a in alarms if not any(lo <= a <= hi for lo, hi in windows))
+        result[method] = (delays, false, stable)
+    return result
 
 
 WATCH = {
@@ -153,23 +177,30 @@ WATCH = {
 
 
 def watch_table(seeds: int) -> list[str]:
+    """Delay and false alarms per scenario; stable scenarios get twice the seeds (rare events)."""
     header = (
-        f"{'scenario':36s} {'detected':>8s} {'delay median':>12s} {'delay p90':>9s} {'≤5 steps':>8s} "
-        f"{'false/1000':>10s}"
+        f"{'scenario':32s} {'seeds':>5s} {'detected':>8s} {'delay median':>12s} {'delay p90':>9s} "
+        f"{'≤5 steps':>8s} {'false/1000':>10s} | {'naive ≤5':>8s} {'naive false/1000':>16s}"
     )
     lines = [header, "-" * len(header)]
     for name, kwargs in WATCH.items():
-        delays, false, stable = [], 0, 0
-        for seed in range(seeds):
-            d, f, s = watch_run(kwargs, seed)
-            delays += d
-            false, stable = false + f, stable + s
+        count = seeds if kwargs["n_cycles"] else 2 * seeds
+        runs = [watch_run(kwargs, seed) for seed in range(count)]
+        cells = []
+        for method in ("ours", "naive"):
+            delays = [d for run in runs for d in run[method][0]]
+            false, stable = sum(run[method][1] for run in runs), sum(run[method][2] for run in runs)
+            share = f"{np.mean([d is not None and d <= 5 for d in delays]):.3f}" if delays else "-"
+            cells.append((delays, share, 1000 * false / stable))
+        (delays, share, rate), (_, naive_share, naive_rate) = cells
         found = [d for d in delays if d is not None]
         median = f"{np.median(found):12.1f}" if found else f"{'-':>12s}"
         p90 = f"{np.percentile(found, 90):9.1f}" if found else f"{'-':>9s}"
-        share = f"{np.mean([d is not None and d <= 5 for d in delays]):8.2f}" if delays else f"{'-':>8s}"
         detected = f"{len(found)}/{len(delays)}" if delays else "-"
-        lines.append(f"{name:36s} {detected:>8s} {median} {p90} {share} {1000 * false / stable:10.2f}")
+        lines.append(
+            f"{name:32s} {count:5d} {detected:>8s} {median} {p90} {share:>8s} {rate:10.2f} | "
+            f"{naive_share:>8s} {naive_rate:16.2f}"
+        )
     return lines
 
 

@@ -1,22 +1,32 @@
-"""Online eruption alarm: a one-sided CUSUM on robustly standardised rises above the running trend.
+"""Online eruption alarm: a robust generalised likelihood-ratio test for a ramp in AR(1) noise.
 
-The in-control reference is the last ``window`` points that did not belong to a rise. Its
-robust line (the medians of its older and newer halves joined; flat unless it moves by
-``TREND_SIGMAS`` σ) predicts the next point — when it falls, the median of its newest points
-does instead, so a descent is not projected forward — and its robust AR(1) noise
-(``signal.noise_of``: σ, φ) scales the surprise. Each new point ``x`` becomes a standardised
-innovation,
-``z = ((x − p) − φ·(x_prev − p_prev)) / (σ·√(1 − φ²))`` with ``p`` the prediction —
-independent from step to step when nothing happens, so correlated noise does not pile up —
-clipped to ``±cap`` so that a lone spike cannot carry the sum, and accumulated:
-``S ← max(0, S + z − drift)`` (Page's CUSUM, Biometrika 41, 1954). Because a steady climb is
-predicted, only a rise faster than the reference's trend counts: this is a CUSUM on the slope.
+The in-control reference is the ``window`` points before the newest ``span``; the newest
+``span`` points are tested for a ramp that starts at one of them (or at the reference's last
+point). The reference's robust line (the medians of its older and newer halves joined; flat
+unless it moves by ``TREND_SIGMAS`` σ; when it falls, the median of its ``LATEST`` newest points
+instead, so a descent is not projected forward) predicts each tested point ``x`` as ``p``, and
+its AR(1) noise (``phi``, innovation σ_e) turns the residuals ``r = x − p`` into standardised
+innovations ``z_t = (r_t − φ·r_{t−1}) / σ_e``, independent from step to step when nothing happens.
 
-An alarm is raised when ``S > threshold`` after at least ``min_run`` points of the current rise
-(two coinciding spikes are not an eruption); the onset is the first point of that rise (the
-step after ``S`` was last 0). After an alarm the detector stays quiet until the level has fallen
-half-way back or ``refractory`` points have passed, then restarts its reference from the latest
-points — so an explosion that follows a slow rise is flagged again.
+A ramp starting after point ``k`` adds ``s·m_t`` to the residuals (``m_t = step_t − step_k``), so
+``s·g_t`` to the innovations with ``g_t = m_t − φ·m_{t−1}``. The likelihood ratio against "no
+ramp", maximised over the rate ``s``, is the matched filter ``T_k = Σ g·ψ(z) / √(κ·Σ g²)``
+(Gaussian innovations: ``T_k²`` is the drop in residual sum of squares); the alarm is raised when
+``max_k T_k > threshold``, with its onset the ramp's first point. ``ψ`` keeps one heavy-tailed
+value or spike from raising it: ``z`` is clipped to ``±cap``, except points in a run of at least
+``run`` consecutive values above ``run_floor`` (a ramp climbs; noise rarely stays high), which
+keep up to ``run_cap``. ``κ = E[ψ(u)²]`` over the reference's own standardised innovations makes
+``T_k`` unit-variance whatever the tails (the score-test variance of an M-estimator: Huber,
+Robust Statistics, 1981, §3.2; the ramp GLR: Lai, "Sequential changepoint detection in quality
+control and dynamical systems", JRSS B 57, 1995).
+
+``φ`` is the Gnanadesikan–Kettenring robust lag-1 correlation (Biometrics 28, 1972) of the
+residuals from the robust line, pooled over this reference and the last ``BLOCKS`` stored ones (one
+``window`` of points each), so that a 50-point window's ±0.15 error in ``φ`` does not read as a level shift;
+``σ_e = MAD(Δx)·√((1 + φ)/2)`` (for AR(1), ``Var Δx = 2σ²(1 − φ)``), which a trend, a kink or a
+spike barely moves. After an alarm the detector stays quiet until the level has fallen half-way
+back or ``refractory`` points have passed, then restarts its reference from the latest points —
+so an explosion that follows a slow rise is flagged again.
 """
 
 from __future__ import annotations
@@ -26,11 +36,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from entropy_lens.phases.signal import Noise, noise_of
+from entropy_lens.phases.signal import MAD_TO_SIGMA
 
-REFRESH = 5  #: new reference points before its trend and noise are estimated again
-LATEST = 10  #: newest reference points whose median is the level of a falling reference
+REFRESH = 5  #: new reference points before the reference model is fitted again
+LATEST = 5  #: newest reference points whose median is the level of a falling reference
 TREND_SIGMAS = 4.0  #: a reference line that moves less than this many σ over its span is flat
+BLOCKS = 6  #: past references whose residuals are pooled to estimate φ and κ
+MAX_PHI = 0.9  #: largest lag-1 correlation the noise model takes
 
 
 @dataclass(frozen=True)
@@ -41,103 +53,185 @@ class Alarm:
     onset_step: int  #: first step of the rise that set it off
     value: float  #: the value at ``step``
     baseline: float  #: the reference trend's prediction at ``step``
-    sigma: float  #: the reference's noise σ
-    score: float  #: the CUSUM statistic when it fired
+    sigma: float  #: the reference's noise σ (marginal)
+    score: float  #: the ramp statistic ``max_k T_k`` when it fired (in standard deviations)
+
+
+def robust_scale(x: np.ndarray) -> float:
+    """Normal-consistent MAD of ``x`` (σ for Gaussian data)."""
+    return MAD_TO_SIGMA * float(np.median(np.abs(x - np.median(x))))
+
+
+def robust_correlation(x: np.ndarray, y: np.ndarray) -> float:
+    """Gnanadesikan–Kettenring correlation ``(S(x+y)² − S(x−y)²) / (S(x+y)² + S(x−y)²)``, S the
+    MAD scale: near Pearson's on Gaussian pairs, barely moved by a few outlying pairs."""
+    plus, minus = robust_scale(x + y) ** 2, robust_scale(x - y) ** 2
+    return (plus - minus) / (plus + minus) if plus + minus > 0 else 0.0
+
+
+def influence(z: np.ndarray, *, cap: float, run: int, run_floor: float, run_cap: float) -> np.ndarray:
+    """``ψ(z)`` ``[m]``: ``z`` clipped to ``±cap``, but points in a run of at least ``run``
+    consecutive values above ``run_floor`` are clipped at ``run_cap`` only."""
+    edges = np.flatnonzero(np.diff(np.r_[0, (z > run_floor).astype(np.int8), 0]))
+    sustained = np.zeros(len(z), dtype=bool)
+    for start, end in zip(edges[::2], edges[1::2]):
+        sustained[start:end] = end - start >= run
+    return np.where(sustained, np.minimum(z, run_cap), np.clip(z, -cap, cap))
+
+
+def ramp_statistic(steps: np.ndarray, z: np.ndarray, phi: float, min_run: int) -> tuple[float, int]:
+    """Matched filter for a ramp in AR(1) innovations, maximised over where it starts.
+
+    Args:
+        steps: ``[m + 1]`` steps: the point before the tested ones, then the ``m`` tested points.
+        z: ``[m]`` (transformed) standardised innovations of the tested points.
+        phi: the noise's lag-1 correlation.
+        min_run: fewest tested points a ramp may have.
+
+    Returns:
+        ``(max_k T_k, k)``: the statistic and the ramp's last flat point (index into ``steps``);
+        ``(-inf, 0)`` when no ramp has ``min_run`` points.
+    """
+    kinks = steps[: len(z) + 1 - min_run]
+    if len(kinks) == 0:
+        return -np.inf, 0
+    ramp = np.clip(steps[None, 1:] - kinks[:, None], 0.0, None)  # [K, m] rise since each kink
+    shape = ramp.copy()
+    shape[:, 1:] -= phi * ramp[:, :-1]
+    statistic = (shape @ z) / np.sqrt((shape * shape).sum(axis=1))
+    best = int(np.argmax(statistic))
+    return float(statistic[best]), best
+
+
+@dataclass(frozen=True)
+class Reference:
+    """The in-control model: a robust line (or a falling reference's latest level) and AR(1) noise."""
+
+    slope: float  #: per step; 0 when the line moves less than ``TREND_SIGMAS`` σ
+    intercept: float
+    latest: float  #: median of the newest ``LATEST`` reference values
+    phi: float  #: lag-1 correlation of the noise
+    sigma_e: float  #: innovation σ
+    kappa: float  #: ``E[ψ(u)²]`` of standardised innovations
+
+    @property
+    def sigma(self) -> float:
+        """Marginal noise σ, ``σ_e / √(1 − φ²)``."""
+        return self.sigma_e / float(np.sqrt(1.0 - self.phi**2))
+
+    def expected(self, steps: np.ndarray) -> np.ndarray:
+        """``[n]`` predicted values: the line, or the latest level when the line falls."""
+        if self.slope < 0:
+            return np.full(len(steps), self.latest)
+        return self.intercept + self.slope * steps
 
 
 class OnlineEruptionDetector:
     """Feed points one at a time with ``update``; it returns an ``Alarm`` at an eruption's onset.
 
     Args:
-        threshold: CUSUM alarm level ``h`` (in σ·points).
-        drift: allowance ``k`` subtracted from every standardised point.
-        cap: standardised values are clipped to ``±cap``.
-        window: reference points kept (trend and σ).
+        threshold: alarm level of the ramp statistic (standard deviations).
+        cap: ``ψ`` clips a lone standardised innovation to ``±cap``.
+        run, run_floor, run_cap: innovations in a run of at least ``run`` consecutive values above
+            ``run_floor`` keep up to ``run_cap``.
+        window: reference points kept (trend, level, σ_e).
+        span: newest points tested for a ramp (they join the reference when older).
         warmup: points needed before any alarm (and kept when the reference restarts).
-        min_run: points of a rise before it can raise an alarm.
+        min_run: fewest points of a ramp that can raise an alarm.
         refractory: most points an alarm silences the detector for.
     """
 
     def __init__(
         self,
         *,
-        threshold: float = 6.5,
-        drift: float = 1.5,
-        cap: float = 5.0,
+        threshold: float = 4.0,
+        cap: float = 3.0,
+        run: int = 3,
+        run_floor: float = 2.0,
+        run_cap: float = 8.0,
         window: int = 50,
+        span: int = 8,
         warmup: int = 20,
-        min_run: int = 3,
+        min_run: int = 2,
         refractory: int = 20,
     ):
-        self.threshold, self.drift, self.cap = threshold, drift, cap
-        self.window, self.warmup, self.min_run, self.refractory = window, warmup, min_run, refractory
-        self._previous: tuple[int, float] | None = None
+        self.threshold, self.cap, self.run, self.run_floor, self.run_cap = threshold, cap, run, run_floor, run_cap
+        self.window, self.span, self.warmup, self.min_run, self.refractory = window, span, warmup, min_run, refractory
         self._recent: deque[tuple[int, float]] = deque(maxlen=warmup)
         self._reference: deque[tuple[int, float]] = deque(maxlen=window)
-        self._pending: list[tuple[int, float]] = []
-        self._score = 0.0
+        self._tested: deque[tuple[int, float]] = deque()
+        self._blocks: deque[tuple[np.ndarray, np.ndarray]] = deque(maxlen=BLOCKS)  # past residual pairs
+        self._fresh = 0  #: points that joined the reference since the last stored block
+        self._model: Reference | None = None
+        self._age = 0  #: points that joined the reference since ``_model`` was fitted
         self._erupting: tuple[float, float, int] | None = None  # (baseline, peak, points since alarm)
-        self._model: tuple[float, float, float, Noise] | None = None  # see ``_reference_model``
-        self._age = 0  #: points added to the reference since ``_model`` was computed
 
     def update(self, step: int, value: float) -> Alarm | None:
         """Take the next logged point; return an ``Alarm`` when an eruption starts here."""
         if not np.isfinite(value):
             return None
-        point, previous = (int(step), float(value)), self._previous
-        self._previous = point
+        point = (int(step), float(value))
         self._recent.append(point)
         if self._erupting is not None:
             self._follow(point[1])
             return None
-        if len(self._reference) < self.warmup or previous is None:
-            self._reference.append(point)
+        self._tested.append(point)
+        if len(self._tested) > self.span or len(self._reference) < self.warmup:
+            self._reference.append(self._tested.popleft())
+            self._age, self._fresh = self._age + 1, self._fresh + 1
+        if len(self._reference) < self.warmup or not self._tested:
             return None
-        return self._test(point, previous)
+        return self._test()
 
-    def _reference_model(self) -> tuple[float, float, float, Noise]:
-        """``(slope, intercept, latest level, noise)`` of the reference, recomputed every ``REFRESH`` points.
+    def _psi(self, z: np.ndarray) -> np.ndarray:
+        return influence(z, cap=self.cap, run=self.run, run_floor=self.run_floor, run_cap=self.run_cap)
 
-        The slope joins the medians of the reference's older and newer halves (Wald's two-group
-        line, with medians: O(n), and a few outliers do not tilt it), and is 0 unless the line
-        moves by ``TREND_SIGMAS`` noise σ over the reference; the latest level is the median of
-        its newest ``LATEST`` points.
-        """
+    def _reference_model(self) -> Reference:
+        """The reference's ``Reference``, fitted again every ``REFRESH`` new reference points."""
         if self._model is None or self._age >= REFRESH:
             steps, values = (np.array(column, dtype=float) for column in zip(*self._reference))
             half = len(steps) // 2
             run = np.median(steps[half:]) - np.median(steps[:half])
             slope = float((np.median(values[half:]) - np.median(values[:half])) / run) if run > 0 else 0.0
-            noise = noise_of(values)
-            if abs(slope) * (steps[-1] - steps[0]) < TREND_SIGMAS * noise.sigma:
+            previous, current = self._pooled_pairs(values - slope * steps)
+            phi = float(np.clip(robust_correlation(previous, current), 0.0, MAX_PHI))
+            sigma_e = robust_scale(np.diff(values)) * float(np.sqrt((1.0 + phi) / 2.0))
+            if abs(slope) * (steps[-1] - steps[0]) < TREND_SIGMAS * sigma_e / np.sqrt(1.0 - phi**2):
                 slope = 0.0  # no trend beyond the noise: a flat reference
             intercept = float(np.median(values - slope * steps))
-            self._model = (slope, intercept, float(np.median(values[-LATEST:])), noise)
+            innovations = current - phi * previous
+            innovations = innovations / max(robust_scale(innovations), 1e-12)
+            kappa = max(float(np.mean(self._psi(innovations) ** 2)), 0.5)  # 0.5: a flat, quantised reference
+            sigma_e = max(sigma_e, 1e-9 * max(abs(intercept), 1.0))
+            self._model = Reference(slope, intercept, float(np.median(values[-LATEST:])), phi, sigma_e, kappa)
             self._age = 0
         return self._model
 
-    def _expected(self, step: int) -> float:
-        """The reference line at ``step``; when it falls, the reference's latest level instead."""
-        slope, intercept, latest, _ = self._reference_model()
-        return intercept + slope * step if slope >= 0 else latest
+    def _pooled_pairs(self, detrended: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``(r_{t−1}, r_t)`` scaled residual pairs of this reference and the ``BLOCKS`` stored before;
+        this reference is stored once ``window`` new points have joined since the last one was."""
+        residuals = detrended - np.median(detrended)
+        residuals = residuals / max(robust_scale(residuals), 1e-12)
+        pooled = [*self._blocks, (residuals[:-1], residuals[1:])]
+        if self._fresh >= self.window:
+            self._blocks.append(pooled[-1])
+            self._fresh = 0
+        return np.concatenate([p for p, _ in pooled]), np.concatenate([c for _, c in pooled])
 
-    def _test(self, point: tuple[int, float], previous: tuple[int, float]) -> Alarm | None:
-        noise = self._reference_model()[3]
-        expected, expected_before = self._expected(point[0]), self._expected(previous[0])
-        scale = max(noise.sigma * np.sqrt(1.0 - noise.phi**2), 1e-9 * max(abs(expected), 1.0))
-        innovation = (point[1] - expected) - noise.phi * (previous[1] - expected_before)
-        self._score = max(0.0, self._score + float(np.clip(innovation / scale, -self.cap, self.cap)) - self.drift)
-        if self._score == 0.0:
-            self._reference.extend(self._pending + [point])
-            self._age += len(self._pending) + 1
-            self._pending = []
+    def _test(self) -> Alarm | None:
+        model = self._reference_model()
+        steps, values = (np.array(column, dtype=float) for column in zip(*[self._reference[-1], *self._tested]))
+        expected = model.expected(steps)
+        residuals = values - expected
+        z = (residuals[1:] - model.phi * residuals[:-1]) / model.sigma_e
+        score, kink = ramp_statistic(steps, self._psi(z), model.phi, self.min_run)
+        score /= np.sqrt(model.kappa)
+        if score <= self.threshold:
             return None
-        self._pending.append(point)
-        if self._score <= self.threshold or len(self._pending) < self.min_run:
-            return None
-        alarm = Alarm(point[0], self._pending[0][0], point[1], expected, noise.sigma, self._score)
-        self._erupting = (expected, point[1], 0)
-        self._score, self._pending = 0.0, []
+        baseline, value = float(expected[-1]), float(values[-1])
+        alarm = Alarm(int(steps[-1]), int(steps[kink + 1]), value, baseline, model.sigma, float(score))
+        self._erupting = (baseline, value, 0)
+        self._tested.clear()
         return alarm
 
     def _follow(self, value: float) -> None:
@@ -145,7 +239,7 @@ class OnlineEruptionDetector:
         baseline, peak, since = self._erupting
         peak, since = max(peak, value), since + 1
         if value <= baseline + 0.5 * (peak - baseline) or since >= self.refractory:
-            self._erupting, self._model = None, None
+            self._erupting, self._model, self._fresh = None, None, 0
             self._reference.clear()
             self._reference.extend(self._recent)
         else:
