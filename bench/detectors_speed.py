@@ -14,7 +14,8 @@ Throughput is MB of policy text (UTF-8) per second of wall time, and per CPU-sec
 of the process: the per-core figure, and the one that other load on a shared machine disturbs
 least). The clock covers the detection only (the rows are built and the modules imported first).
 Each configuration runs ``--repeat`` times in fresh processes (polars fixes its thread count at
-import) and the best run is printed. Usage::
+import) and the best run is printed. Targets (issue #5): at least 20 MB per CPU-second, with a
+margin (26 on one thread, 22 and 44 MB/s wall on two); figures in ``docs/detectors.md``. Usage::
 
     python bench/detectors_speed.py                         # 100,000 outputs of 2 KB, best of 3
     python bench/detectors_speed.py --outputs 5000 --repeat 1   # quick

@@ -75,39 +75,38 @@ def get_detector(name: str) -> Detector:
     return _REGISTRY[name]()
 
 
-def findings(
-    view: pl.DataFrame,
-    flagged: pl.Series | list[bool],
-    score: pl.Series | list[float],
-    evidence: list[str | None] | None = None,
-    spans: list[tuple[int, int] | None] | None = None,
-) -> pl.DataFrame:
-    """Assemble a findings table for ``view``'s rows (evidence and spans default to null)."""
-    n = view.height
-    evidence = evidence if evidence is not None else [None] * n
-    spans = spans if spans is not None else [None] * n
+def findings(view: pl.DataFrame, flagged: pl.Series | list[bool], score: pl.Series | list[float]) -> pl.DataFrame:
+    """A findings table for ``view``'s rows with null evidence and spans (the numeric companions)."""
     return pl.DataFrame(
         {
             "sample_id": view["sample_id"],
             "flagged": pl.Series(flagged, dtype=pl.Boolean),
             "score": pl.Series(score, dtype=pl.Float64),
-            "evidence": pl.Series(evidence, dtype=pl.Utf8),
-            "span_start": pl.Series([s[0] if s else None for s in spans], dtype=pl.Int64),
-            "span_end": pl.Series([s[1] if s else None for s in spans], dtype=pl.Int64),
+            "evidence": pl.repeat(None, view.height, dtype=pl.Utf8, eager=True),
+            "span_start": pl.repeat(None, view.height, dtype=pl.Int64, eager=True),
+            "span_end": pl.repeat(None, view.height, dtype=pl.Int64, eager=True),
         },
         schema=FINDINGS_SCHEMA,
     )
 
 
 def sparse_findings(view: pl.DataFrame, hits: dict[int, tuple[float, str, tuple[int, int] | None]]) -> pl.DataFrame:
-    """Findings where only the rows in ``hits`` (row index → score, evidence, span) are flagged."""
-    n = view.height
-    flagged, score = [False] * n, [0.0] * n
-    evidence: list[str | None] = [None] * n
-    spans: list[tuple[int, int] | None] = [None] * n
-    for row, (value, text, span) in hits.items():
-        flagged[row], score[row], evidence[row], spans[row] = True, value, text, span
-    return findings(view, flagged, score, evidence, spans)
+    """Findings where only the rows in ``hits`` (row index → score, evidence, span) are flagged
+    (the other rows: unflagged, score 0, null evidence and span)."""
+    rows = pl.Series(list(hits), dtype=pl.UInt32)
+    found = list(hits.values())
+    spans = [span or (None, None) for _, _, span in found]
+    table = findings(view, pl.repeat(False, view.height, eager=True), pl.repeat(0.0, view.height, eager=True))
+    return table.with_columns(
+        table[name].scatter(rows, pl.Series(values, dtype=FINDINGS_SCHEMA[name]))
+        for name, values in (
+            ("flagged", [True] * len(found)),
+            ("score", [value for value, _, _ in found]),
+            ("evidence", [text for _, text, _ in found]),
+            ("span_start", [start for start, _ in spans]),
+            ("span_end", [end for _, end in spans]),
+        )
+    )
 
 
 def excerpt(text: str, limit: int = 160) -> str:

@@ -66,12 +66,25 @@ def run_bound(tokens: Tokens) -> pl.Series:
     """Per text, at least its longest run of one non-space character (Int64; null for texts that
     are not pure ASCII): the longest token, or the longest chain of one punctuation token repeated
     with nothing between (a run is inside one word token, or such a chain)."""
+    return ascii_only(longest_runs(tokens), tokens.ascii)
+
+
+def ascii_only(bound: np.ndarray, ascii: np.ndarray) -> pl.Series:
+    """``bound`` (``[n_texts]`` int64) as an Int64 series, null where the text is not pure ASCII."""
+    return pl.select(pl.when(pl.Series(ascii)).then(pl.Series(bound))).to_series()
+
+
+def longest_runs(tokens: Tokens) -> np.ndarray:
+    """``run_bound`` of every text, ``[n_texts]`` int64 (meaningful for pure-ASCII texts only)."""
     longest = np.zeros(tokens.n_texts, dtype=np.int64)
     row, ids, start = tokens.row, tokens.id, tokens.start
     if len(row):
         firsts = np.flatnonzero(np.r_[True, row[1:] != row[:-1]])
         longest[row[firsts]] = np.maximum.reduceat(tokens.length, firsts)
-        same = (ids[1:] == ids[:-1]) & (start[1:] == start[:-1] + 1) & (row[1:] == row[:-1])
-        edges = np.flatnonzero(np.diff(np.r_[0, same.astype(np.int8), 0]))  # where runs of `same` begin and end
-        np.maximum.at(longest, row[edges[::2]], edges[1::2] - edges[::2] + 1)
-    return pl.select(pl.when(pl.Series(tokens.ascii)).then(pl.Series(longest))).to_series()
+        same = np.flatnonzero(ids[1:] == ids[:-1])  # equal neighbours (rare): touching, in one text?
+        same = same[(start[same + 1] == start[same] + 1) & (row[same + 1] == row[same])]
+        if same.size:  # chains of consecutive such pairs: k pairs, k + 1 tokens
+            breaks = np.flatnonzero(np.diff(same) != 1)
+            first, last = same[np.r_[0, breaks + 1]], same[np.r_[breaks, same.size - 1]]
+            np.maximum.at(longest, row[first], last - first + 2)
+    return longest

@@ -21,11 +21,9 @@ from entropy_lens.detectors.view import policy_view
 
 def compression_ratio(texts: pl.Series | list[str]) -> list[float]:
     """Whisper's compression ratio of every text (in the calling thread: ``scan`` runs batches in parallel)."""
-    out = []
-    for text in texts.to_list() if isinstance(texts, pl.Series) else texts:
-        data = (text or "").encode("utf-8")
-        out.append(len(data) / len(zlib.compress(data)))
-    return out
+    if isinstance(texts, pl.Series):  # the UTF-8 bytes straight from polars, not str objects to encode
+        return [len(data) / len(zlib.compress(data)) for data in texts.fill_null("").cast(pl.Binary).to_list()]
+    return [len(data) / len(zlib.compress(data)) for data in ((text or "").encode("utf-8") for text in texts)]
 
 
 class _Companion:

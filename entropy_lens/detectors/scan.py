@@ -23,13 +23,10 @@ from entropy_lens.detectors.base import (
     PATTERNS,
     get_detector,
 )
-from entropy_lens.detectors.char_run import with_run_bound
 from entropy_lens.detectors.groups import GROUP_SIGNALS, group_signals
 from entropy_lens.detectors.hallucination import combine
-from entropy_lens.detectors.ngrams import gram_table, with_grams
+from entropy_lens.detectors.measures import with_measures
 from entropy_lens.detectors.onsets import onsets, primary_split
-from entropy_lens.detectors.sentences import with_sentences
-from entropy_lens.detectors.tokens import tokenize
 from entropy_lens.detectors.view import policy_view
 from entropy_lens.rollout_store import block_slices
 from entropy_lens.run import Run
@@ -150,9 +147,7 @@ def _bounded_map(pool: ThreadPoolExecutor, workers: int, function: Callable, ite
 def _scan_batch(batch: pl.DataFrame, names: list[str], env: str | None) -> tuple[pl.DataFrame, pl.DataFrame, list[str]]:
     """Kept findings (flags and numeric values), the per-step table and environment names of one batch."""
     view = policy_view(batch, env=env)
-    tokens = tokenize(view["_lower"])
-    grams = gram_table(tokens)
-    view = with_run_bound(with_sentences(with_grams(view, grams), tokens=tokens), tokens)
+    view, grams = with_measures(view)
     findings = _findings(view, names)
     per_step = _per_step(findings, names, group_signals(view, grams))
     kept = findings.filter(pl.col("flagged") | pl.col("detector").is_in(NUMERIC))

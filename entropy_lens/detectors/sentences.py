@@ -8,7 +8,8 @@ none is kept); ``max_sentence_repeat`` = the most occurrences of one sentence (1
 Two paths, one result. Pure-ASCII texts go through their tokens (``tokens.tokenize``) in numpy: a
 sentence is a run of tokens ended by a ``.``/``!``/``?`` token that whitespace follows; its
 collapsed text is fixed by its tokens and the gaps between them, so it is compared by a 64-bit id
-of that sequence, and its length is the tokens' bytes plus one per gap. Other texts go through
+of that sequence (a polynomial hash ``Σ v_k·R^k mod 2^64`` of ``v = token id ^ gap·salt``, read
+off prefix sums), and its length is the tokens' bytes plus one per gap. Other texts go through
 polars string expressions with Python's ``\\s`` (``text_classes``).
 """
 
@@ -90,25 +91,68 @@ def _ascii_counts(lower: pl.Series, tokens: Tokens, rows: np.ndarray, min_chars:
     opens = opens[:n]
     gap &= ~opens
     heads = np.flatnonzero(opens)
-    position = np.arange(n) - np.repeat(heads, np.diff(heads, append=n))
-    salted = mix(ids ^ gap.astype(np.uint64) * U64(SALTS[0]) ^ position.astype(np.uint64) * U64(SALTS[1]))
-    text = np.searchsorted(rows, row[heads])  # index in ``rows`` of each stretch's text
+    powers, inverses = _powers(n)
+    value = np.multiply(gap, U64(SALTS[0]), dtype=np.uint64)
+    value ^= ids
+    value *= powers[:n]
+    sums = _between(np.cumsum(value), heads)  # Σ v_i·R^i over each stretch
+    sums *= inverses[heads]  # … · R^-head: the same id wherever the stretch starts
+    text = np.searchsorted(rows, row[heads].astype(rows.dtype))  # index in ``rows`` of each stretch's text
     inside = (heads >= lo[text]) & (heads < hi[text])
-    kept = inside & (np.add.reduceat(length + gap, heads) >= min_chars) if n else inside
-    return _repeats(text[kept], np.bitwise_xor.reduceat(salted, heads)[kept] if n else salted, rows)
+    kept = inside & (_between(np.cumsum(length + gap), heads) >= min_chars)
+    return _repeats(text[kept], sums[kept], rows)
+
+
+#: The hash base ``R`` (odd, so invertible mod 2^64) and its inverse.
+_BASE = SALTS[2]
+_INVERSE = pow(_BASE, -1, 2**64)
+_POWERS: list[np.ndarray] = [np.ones(1, dtype=np.uint64), np.ones(1, dtype=np.uint64)]
+
+
+def _powers(n: int) -> list[np.ndarray]:
+    """``[R^i, R^-i]`` for ``i < n`` (at least), ``[n]`` uint64 each (wrapping products, cached)."""
+    powers = list(_POWERS)
+    if len(powers[0]) < n:
+        size = max(n, 2 * len(powers[0]))
+        powers = [np.cumprod(np.r_[U64(1), np.full(size - 1, U64(base))]) for base in (_BASE, _INVERSE)]
+        _POWERS[:] = powers
+    return powers
+
+
+def _between(total: np.ndarray, heads: np.ndarray) -> np.ndarray:
+    """Sums over the stretches that start at ``heads`` (the last runs to the end), from the
+    prefix sums ``total`` (wrapping for uint64)."""
+    ends = total[np.r_[heads[1:], len(total)][: len(heads)] - 1]
+    ends[1:] -= total[heads[1:] - 1]
+    return ends
 
 
 def _repeats(text: np.ndarray, sentence: np.ndarray, rows: np.ndarray) -> pl.DataFrame:
     """``row``, ``rate``, ``top`` from the kept sentences' ids and the index (in ``rows``) of their text."""
     key = sentence ^ mix(text.astype(np.uint64))  # one id per (text, sentence)
-    _, which, counts = np.unique(key, return_inverse=True, return_counts=True)
-    count = counts[which]  # occurrences of each kept sentence in its text
+    count = _occurrences(key)  # of each kept sentence in its text
     kept = np.bincount(text, minlength=len(rows))
     top = np.zeros(len(rows), dtype=np.int64)
     np.maximum.at(top, text, count)
     has = kept > 0
     repeated = np.bincount(text, weights=count >= 2, minlength=len(rows))
     return pl.DataFrame({"row": rows[has], "rate": repeated[has] / kept[has], "top": top[has]})
+
+
+def _occurrences(key: np.ndarray) -> np.ndarray:
+    """How often each value of ``key`` occurs in it, ``[n]`` int64 (a sort; no inverse is needed
+    for the values that occur once, nearly all)."""
+    ordered = np.sort(key)
+    firsts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
+    sizes = np.diff(np.r_[firsts, len(ordered)])
+    repeated = sizes >= 2
+    values, counts = ordered[firsts[repeated]], sizes[repeated]
+    count = np.ones(len(key), dtype=np.int64)
+    if values.size:
+        at = np.minimum(np.searchsorted(values, key), values.size - 1)
+        hit = values[at] == key
+        count[hit] = counts[at[hit]]
+    return count
 
 
 def _base(texts: pl.Series, rows: np.ndarray, row: np.ndarray, start: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -132,5 +176,9 @@ def with_sentences(view: pl.DataFrame, min_chars: int = 20, tokens: Tokens | Non
     in ``_sentence_min_chars``; kept when already computed for the same setting)."""
     if "_sentence_min_chars" in view.columns and view["_sentence_min_chars"].eq(min_chars).all():
         return view
-    stats = sentence_stats(view["_lower"], min_chars, tokens)
+    return with_sentence_stats(view, sentence_stats(view["_lower"], min_chars, tokens), min_chars)
+
+
+def with_sentence_stats(view: pl.DataFrame, stats: pl.DataFrame, min_chars: int) -> pl.DataFrame:
+    """``view`` plus its ``sentence_stats`` for ``min_chars``, as ``with_sentences`` adds them."""
     return view.with_columns(stats.select(pl.all().name.prefix("_")), _sentence_min_chars=pl.lit(min_chars))
