@@ -7,7 +7,7 @@ temporary folder: one ``<global_step>.jsonl`` per step, each line
 method runs in its own subprocess and its peak RSS is read from ``os.wait4``:
 
 * **entropy-lens read_run** — ``entropy_lens.read_run(folder)`` (the reader that claims
-  ``<step>.jsonl``; rollouts beyond ``ENTROPY_LENS_ROLLOUT_MEMORY_MB``, 256 MB, are spilled to
+  ``<step>.jsonl``; rollouts beyond ``ENTROPY_LENS_ROLLOUT_MEMORY_MB``, 128 MB, are spilled to
   temporary Parquet files as they are read: ``entropy_lens.rollout_store``);
 * **entropy-lens scan** — ``read_run`` then ``detectors.scan_run``: every detector on every output,
   reading the run back in batches of whole steps;

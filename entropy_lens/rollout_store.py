@@ -27,7 +27,7 @@ SORT_KEYS = ["split", "step", "sample_id"]
 #: The blocks a batch never splits (GRPO groups and trajectories live inside one).
 BLOCK_KEYS = ["split", "step"]
 #: Rollout bytes a read keeps in memory before spilling (``ENTROPY_LENS_ROLLOUT_MEMORY_MB`` overrides).
-DEFAULT_BUDGET_MB = 256
+DEFAULT_BUDGET_MB = 128
 #: Rows per Parquet row group of a spilled file (its step statistics let batch reads skip groups).
 _ROW_GROUP = 2048
 
