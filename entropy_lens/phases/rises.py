@@ -20,6 +20,9 @@ import numpy as np
 from entropy_lens.phases.rules import Thresholds
 from entropy_lens.phases.segment import Line, ramp
 
+#: A rise made of one jump whose top segment lasts at most this many points is a spike, not an eruption.
+SPIKE_POINTS = 3
+
 #: Segments still extend a climb while they rise at no less than this share of its seed's rate.
 CLIMB_SHARE = 0.25
 #: The seed is the steepest segment rising by at least this share of the largest jump up, else that jump.
@@ -122,7 +125,10 @@ def rises(lines: list[Line], steps: np.ndarray, signal: np.ndarray, limits: Thre
             continue
         onset = start + 1 if first % 2 else start  # from a segment's last point, the rise starts after it
         if top - onset < 2:
-            onset, top = _place_jump(lines[path.owners[first]], lines[path.owners[top_node]], signal, found)
+            after = lines[path.owners[top_node]]
+            if after.length <= SPIKE_POINTS:  # a jump that falls back (or ends) within a few points
+                continue
+            onset, top = _place_jump(lines[path.owners[first]], after, signal, found)
         found.append(Rise(onset, max(top, onset), low, high))
     return found
 

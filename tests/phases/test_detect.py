@@ -74,6 +74,12 @@ def test_collapse_and_stable_series_have_no_eruption():
     assert [p.label for p in result.phases] == ["recovery"]
 
 
+def test_a_spike_the_filter_missed_is_not_an_eruption():
+    # drift + 3% spikes, seed 8: a spike at step 28 fitted as a jump into a 3-point segment
+    stable, _ = planted_eruption(300, 8, n_cycles=0, descent=0, noise=0.1, drift=0.3, spike_rate=0.03)
+    assert detect(stable).cycles == []
+
+
 def test_single_eruption_and_any_metric():
     curves, _ = planted_eruption(300, 5, n_cycles=1, noise=0.05)
     assert detect(curves).pattern == "single-eruption"
