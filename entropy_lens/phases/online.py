@@ -24,7 +24,8 @@ control and dynamical systems", JRSS B 57, 1995).
 residuals from the robust line, pooled over this reference and the last ``BLOCKS`` stored ones (one
 ``window`` of points each), so that a 50-point window's ±0.15 error in ``φ`` does not read as a level shift;
 ``σ_e = MAD(Δx)·√((1 + φ)/2)`` (for AR(1), ``Var Δx = 2σ²(1 − φ)``), which a trend, a kink or a
-spike barely moves. After an alarm the detector stays quiet until the level has fallen half-way
+spike barely moves, over the last ``BLOCKS · window`` first differences logged outside eruptions: from
+one window's 49 differences of Student-t(3) noise it is off by up to ×2, which hides a ramp or fakes one. After an alarm the detector stays quiet until the level has fallen half-way
 back or ``refractory`` points have passed, then restarts its reference from the latest points —
 so an explosion that follows a slow rise is flagged again.
 """
@@ -134,7 +135,7 @@ class OnlineEruptionDetector:
         cap: ``ψ`` clips a lone standardised innovation to ``±cap``.
         run, run_floor, run_cap: innovations in a run of at least ``run`` consecutive values above
             ``run_floor`` keep up to ``run_cap``.
-        window: reference points kept (trend, level, σ_e).
+        window: reference points kept (trend, level, φ); σ_e is fitted on ``BLOCKS·window`` differences.
         span: newest points tested for a ramp (they join the reference when older).
         warmup: points needed before any alarm (and kept when the reference restarts).
         min_run: fewest points of a ramp that can raise an alarm.
@@ -158,6 +159,7 @@ class OnlineEruptionDetector:
         self.threshold, self.cap, self.run, self.run_floor, self.run_cap = threshold, cap, run, run_floor, run_cap
         self.window, self.span, self.warmup, self.min_run, self.refractory = window, span, warmup, min_run, refractory
         self._recent: deque[tuple[int, float]] = deque(maxlen=warmup)
+        self._diffs: deque[float] = deque(maxlen=BLOCKS * window)  #: first differences outside eruptions
         self._reference: deque[tuple[int, float]] = deque(maxlen=window)
         self._tested: deque[tuple[int, float]] = deque()
         self._blocks: deque[tuple[np.ndarray, np.ndarray]] = deque(maxlen=BLOCKS)  # past residual pairs
@@ -171,6 +173,8 @@ class OnlineEruptionDetector:
         if not np.isfinite(value):
             return None
         point = (int(step), float(value))
+        if self._recent and self._erupting is None:
+            self._diffs.append(point[1] - self._recent[-1][1])
         self._recent.append(point)
         if self._erupting is not None:
             self._follow(point[1])
@@ -195,7 +199,7 @@ class OnlineEruptionDetector:
             slope = float((np.median(values[half:]) - np.median(values[:half])) / run) if run > 0 else 0.0
             previous, current = self._pooled_pairs(values - slope * steps)
             phi = float(np.clip(robust_correlation(previous, current), 0.0, MAX_PHI))
-            sigma_e = robust_scale(np.diff(values)) * float(np.sqrt((1.0 + phi) / 2.0))
+            sigma_e = robust_scale(np.array(self._diffs)) * float(np.sqrt((1.0 + phi) / 2.0))
             if abs(slope) * (steps[-1] - steps[0]) < TREND_SIGMAS * sigma_e / np.sqrt(1.0 - phi**2):
                 slope = 0.0  # no trend beyond the noise: a flat reference
             intercept = float(np.median(values - slope * steps))

@@ -70,3 +70,16 @@ def test_sparse_logging_uses_the_steps():
     # logged every 5 steps, the 40-step rise is 8 points: flagged within 6 logged points
     assert len(alarms) == 2 and all(0 < a.step - onset <= 30 for a, onset in zip(alarms, onsets))
     assert all(abs(a.onset_step - onset) <= 10 for a, onset in zip(alarms, onsets))
+
+
+def test_noise_scale_comes_from_the_long_history_of_differences_under_student_t_noise():
+    """σ_e from 300 differences, not one window's 49: every alarm's σ is within 15% of the
+    float64 value ``1.4826·MAD(Δx)/√2`` of a million draws (one window's estimate is off by up to ×2)."""
+    draws = np.diff(0.1 * np.random.default_rng(99).standard_t(3.0, 1_000_000))
+    truth = 1.4826 * np.median(np.abs(draws - np.median(draws))) / np.sqrt(2.0)
+    for seed in range(10):
+        rng = np.random.default_rng(seed)
+        values = 0.45 + 0.1 * rng.standard_t(3.0, 420) + np.r_[np.zeros(400), 0.15 * np.arange(1, 21)]
+        alarms = alarms_of(np.arange(420), values)
+        assert 400 < alarms[-1].step <= 406, (seed, alarms)
+        assert alarms[-1].sigma == pytest.approx(truth, rel=0.15), seed
