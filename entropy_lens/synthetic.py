@@ -43,8 +43,9 @@ class PlantedTruth:
 
 
 def _noise(rng: np.random.Generator, n: int, scale: float, phi: float, df: float | None) -> np.ndarray:
-    """AR(1) noise with marginal std ``scale``; Student-t innovations when ``df`` is given."""
-    shocks = rng.standard_t(df, n) if df else rng.standard_normal(n)
+    """AR(1) noise with marginal std ``scale``; Student-t innovations when ``df`` is given, rescaled
+    to unit variance (``t_df`` has variance ``df/(df−2)``; for ``df ≤ 2``, infinite, ``scale`` is its scale)."""
+    shocks = rng.standard_t(df, n) * (np.sqrt((df - 2.0) / df) if df > 2 else 1.0) if df else rng.standard_normal(n)
     shocks = shocks * scale * np.sqrt(1.0 - phi**2)
     out = np.empty(n)
     out[0] = shocks[0] / np.sqrt(1.0 - phi**2) if phi else shocks[0]

@@ -68,7 +68,7 @@ def test_collapse_and_stable_series_have_no_eruption():
     collapse, _ = planted_collapse(1000, 3, noise=0.1)
     result = detect(collapse)
     assert result.pattern == "collapse" and result.cycles == []
-    stable, _ = planted_eruption(500, 3, n_cycles=0, descent=0, noise=0.1, noise_phi=0.7, noise_df=3.0, spike_rate=0.03)
+    stable, _ = planted_eruption(500, 3, n_cycles=0, descent=0, noise=0.17, noise_phi=0.7, noise_df=3.0, spike_rate=0.03)
     result = detect(stable)
     assert result.pattern == "stable" and result.cycles == []
     assert [p.label for p in result.phases] == ["recovery"]

@@ -43,9 +43,9 @@ def test_correlated_noise_and_spikes_still_alarm_within_five_steps(noise):
 def test_at_most_one_false_alarm_per_thousand_stable_steps():
     false, steps = 0, 0
     for seed, noise in enumerate(
-        [dict(drift=0.3), dict(spike_rate=0.03, drift=0.3), dict(noise_phi=0.7, noise_df=3.0)] * 2
+        [dict(drift=0.3), dict(spike_rate=0.03, drift=0.3), dict(noise_phi=0.7, noise_df=3.0, noise=0.17)] * 2
     ):
-        curves, _ = planted_eruption(4000, seed, n_cycles=0, descent=0, noise=0.1, **noise)
+        curves, _ = planted_eruption(4000, seed, n_cycles=0, descent=0, **({"noise": 0.1} | noise))
         false, steps = false + len(alarms_of(curves["step"], curves["entropy"])), steps + 4000
     assert false <= steps / 1000
 

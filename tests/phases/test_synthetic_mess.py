@@ -40,3 +40,8 @@ def test_planted_collapse_falls_towards_its_floor_with_level_dependent_noise():
     assert truth.pattern == "collapse" and truth.cycles == [] and truth.breakpoints == [1000]
     assert np.median(entropy[:20]) > 0.3 and np.median(entropy[-100:]) < 0.03
     assert np.std(np.diff(entropy[:100])) > 5 * np.std(np.diff(entropy[-100:]))
+
+
+def test_student_t_noise_has_the_stated_std():
+    flat, _ = planted_eruption(20000, 5, n_cycles=0, descent=0, baseline=5.0, noise=0.1, noise_df=3.0)
+    assert abs(float(np.std(flat["entropy"].to_numpy())) - 0.1) < 0.01  # t(3) alone would give 0.1·√3
