@@ -145,7 +145,7 @@ class OnlineEruptionDetector:
     def __init__(
         self,
         *,
-        threshold: float = 4.0,
+        threshold: float = 3.8,
         cap: float = 3.0,
         run: int = 3,
         run_floor: float = 2.0,
