@@ -22,6 +22,8 @@ from entropy_lens.phases.segment import Line, ramp
 
 #: A rise made of one jump whose top segment lasts at most this many points is a spike, not an eruption.
 SPIKE_POINTS = 3
+#: Share of a fitted rise the medians at its ends must confirm.
+CONFIRMED_SHARE = 0.5
 
 #: Segments still extend a climb while they rise at no less than this share of its seed's rate.
 CLIMB_SHARE = 0.25
@@ -129,8 +131,20 @@ def rises(lines: list[Line], steps: np.ndarray, signal: np.ndarray, limits: Thre
             if after.length <= SPIKE_POINTS:  # a jump that falls back (or ends) within a few points
                 continue
             onset, top = _place_jump(lines[path.owners[first]], after, signal, found)
+        if not medians_confirm(signal[:, 0], onset, max(top, onset), high - low):
+            continue
         found.append(Rise(onset, max(top, onset), low, high))
     return found
+
+
+def medians_confirm(values: np.ndarray, onset: int, top: int, rise: float) -> bool:
+    """Do the medians confirm a fitted rise? The median of 5 points around its top must exceed
+    the median of up to 5 points ending at its onset by at least ``CONFIRMED_SHARE`` of the fitted
+    rise: a climb the least-squares lines drew through a few spikes is not there in the medians."""
+    before = np.median(values[max(onset - 4, 0) : onset + 1])
+    start = max(min(top - 2, len(values) - 5), onset)  # 5 points also at the series' end
+    after = np.median(values[start : start + 5])
+    return bool(after - before >= CONFIRMED_SHARE * rise)
 
 
 def _place_jump(before: Line, after: Line, signal: np.ndarray, found: list[Rise]) -> tuple[int, int]:

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from entropy_lens.errors import MissingMetric, NotEnoughSteps
 from entropy_lens.phases import MIN_POINTS, PhaseResult, find_phases, phases_of_run
 from entropy_lens.phases.label import LABELS, PATTERNS
+from entropy_lens.phases.rises import medians_confirm
 from entropy_lens.run import Run
 from entropy_lens.schema import METRICS_SCHEMA
 from entropy_lens.synthetic import planted_collapse, planted_eruption
@@ -74,10 +75,21 @@ def test_collapse_and_stable_series_have_no_eruption():
     assert [p.label for p in result.phases] == ["recovery"]
 
 
-def test_a_spike_the_filter_missed_is_not_an_eruption():
-    # drift + 3% spikes, seed 8: a spike at step 28 fitted as a jump into a 3-point segment
-    stable, _ = planted_eruption(300, 8, n_cycles=0, descent=0, noise=0.1, drift=0.3, spike_rate=0.03)
+@pytest.mark.parametrize("seed", [3, 8, 13])
+def test_spikes_the_filter_missed_are_not_eruptions(seed):
+    # drift + 3% spikes: seed 8, a spike fitted as a jump into a 3-point segment; seed 3, two spikes three
+    # steps apart; seed 13, spikes in the last steps (the least-squares lines climb, the medians do not)
+    stable, _ = planted_eruption(300, seed, n_cycles=0, descent=0, noise=0.1, drift=0.3, spike_rate=0.03)
     assert detect(stable).cycles == []
+
+
+def test_medians_confirm_a_ramp_but_not_a_few_spikes():
+    ramp = np.r_[np.zeros(20), np.linspace(0, 1, 10), np.ones(20)]
+    assert medians_confirm(ramp, 20, 29, 1.0)
+    spiky = np.zeros(50)
+    spiky[[26, 28]] = 1.0
+    assert not medians_confirm(spiky, 24, 28, 0.6)
+    assert not medians_confirm(np.r_[np.zeros(47), 1.0, 0.0, 1.0], 44, 49, 0.5)  # 5 points at the series' end too
 
 
 def test_single_eruption_and_any_metric():
