@@ -15,6 +15,7 @@ def summarize(run: Run) -> dict:
     metrics = run.metrics
     blocks = run.rollout_store.blocks()  # split, step, n: the rollouts without their text
     steps = metrics["step"] if not metrics.is_empty() else blocks["step"]
+    n_rollouts = int(blocks["n"].sum())
     return {
         "path": str(run.path),
         "name": run.name,
@@ -24,7 +25,7 @@ def summarize(run: Run) -> dict:
         "n_steps": int(steps.n_unique()),
         "metrics": run.metric_names,
         "metric_keys": _metric_keys(metrics),
-        "n_rollouts": int(blocks["n"].sum()),
+        "n_rollouts": n_rollouts,
         "rollouts_per_step": blocks.to_dicts(),
         "rollout_steps": sorted(blocks["step"].unique().to_list()),
         "checkpoints": run.checkpoints.to_dicts(),
@@ -32,7 +33,7 @@ def summarize(run: Run) -> dict:
         "problems": len(run.problems),
         "problem_examples": [str(p) for p in run.problems[:5]],
         "notes": run.notes,
-        "possible": _possible(run),
+        "possible": _possible(run, n_rollouts),
     }
 
 
@@ -56,15 +57,15 @@ def _metric_keys(metrics: pl.DataFrame) -> list[dict]:
     return keys.to_dicts()
 
 
-def _possible(run: Run) -> dict[str, str]:
+def _possible(run: Run, n_rollouts: int) -> dict[str, str]:
     """Which stages can run on this run, and if not, why (in one line each)."""
     names = set(run.metric_names)
     weights = run.checkpoints.filter(pl.col("has_weights")) if not run.checkpoints.is_empty() else run.checkpoints
     stages = {
         "phases": "yes" if "entropy" in names else "no: no entropy metric (choose another with --metric)",
-        "scan": "yes" if run.n_rollouts else "no: no rollout or validation dumps",
+        "scan": "yes" if n_rollouts else "no: no rollout or validation dumps",
         "recompute": "yes"
-        if run.n_rollouts and weights.height
+        if n_rollouts and weights.height
         else "no: needs rollout dumps and a checkpoint with weights",
     }
     if not weights.height and run.checkpoints.height:

@@ -28,7 +28,7 @@ from entropy_lens.detectors.hallucination import combine
 from entropy_lens.detectors.measures import with_measures
 from entropy_lens.detectors.onsets import onsets, primary_split
 from entropy_lens.detectors.view import policy_view
-from entropy_lens.rollout_store import block_slices
+from entropy_lens.rollout_store import RolloutStore
 from entropy_lens.run import Run
 from entropy_lens.schema import ROLLOUTS_SCHEMA, conform
 
@@ -97,8 +97,7 @@ def scan(
         ValueError: an unknown detector or environment name.
     """
     rows = conform(rollouts, ROLLOUTS_SCHEMA) if rollouts.height else pl.DataFrame(schema=ROLLOUTS_SCHEMA)
-    rows = rows.sort(_KEYS, nulls_last=True, maintain_order=True)
-    return scan_batches(_batches(rows, batch_rows), detectors=detectors, env=env)
+    return scan_batches(RolloutStore([rows.lazy()]).batches(batch_rows), detectors=detectors, env=env)
 
 
 def scan_run(
@@ -152,12 +151,6 @@ def _scan_batch(batch: pl.DataFrame, names: list[str], env: str | None) -> tuple
     per_step = _per_step(findings, names, group_signals(view, grams))
     kept = findings.filter(pl.col("flagged") | pl.col("detector").is_in(NUMERIC))
     return kept, per_step, view["_env"].to_list()
-
-
-def _batches(rollouts: pl.DataFrame, batch_rows: int) -> Iterator[pl.DataFrame]:
-    """Consecutive slices of whole (step, split) blocks of about ``batch_rows`` rows."""
-    sizes = rollouts.group_by(_KEYS, maintain_order=True).len()["len"].to_list()
-    return block_slices(rollouts, sizes, batch_rows)
 
 
 def _findings(view: pl.DataFrame, names: list[str]) -> pl.DataFrame:
