@@ -27,6 +27,8 @@ from entropy_lens.schema import ROLLOUTS_SCHEMA, conform
 PARQUET_ERRORS = (pl.exceptions.PolarsError, pl.exceptions.PanicException, OSError)
 
 #: Columns of a metric reader's frame (``read_run`` adds ``name`` and ``source``).
+#: The largest step the ``Int64`` step columns hold.
+MAX_STEP = 2**63 - 1
 METRIC_ROW_SCHEMA = {"step": pl.Int64, "raw_name": pl.Utf8, "value": pl.Float64}
 
 #: The columns a reader fills (``source`` is set by ``read_run``; ``admissible_actions`` stays null).
@@ -90,20 +92,24 @@ def text(record: dict, key: str, *, required: bool = False) -> str | None:
 
 
 def integer(value, what: str) -> int:
-    """``value`` as an int (a whole float or a decimal string is accepted).
+    """``value`` as an int that fits ``Int64`` (a whole float or a decimal string is accepted).
 
     Raises:
-        BadRecord: ``value`` is not a whole number.
+        BadRecord: ``value`` is not a whole number, or is beyond ``Int64``.
     """
     if isinstance(value, bool):
         raise BadRecord(f"{what} is not an integer (bool)")
     if isinstance(value, int):
-        return value
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
-        return int(value)
-    raise BadRecord(f"{what} is not an integer ({value!r:.40})")
+        whole = value
+    elif isinstance(value, float) and value.is_integer():
+        whole = int(value)
+    elif isinstance(value, str) and value.strip().lstrip("-").isdigit():
+        whole = int(value)
+    else:
+        raise BadRecord(f"{what} is not an integer ({value!r:.40})")
+    if not -MAX_STEP - 1 <= whole <= MAX_STEP:
+        raise BadRecord(f"{what} is beyond the 64-bit integer range ({value!r:.40})")
+    return whole
 
 
 def group_hash(split: str, step: int, prompt: str) -> str:

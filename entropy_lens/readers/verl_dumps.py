@@ -32,6 +32,7 @@ from pathlib import Path
 from entropy_lens.errors import InvalidInput
 from entropy_lens.readers.base import Table, head
 from entropy_lens.readers.records import (
+    MAX_STEP,
     RowBatches,
     extra_json,
     finish,
@@ -42,7 +43,7 @@ from entropy_lens.readers.records import (
     remaining,
     text,
 )
-from entropy_lens.readers.tabular import MAX_STEP, json_number
+from entropy_lens.readers.tabular import json_number
 from entropy_lens.run import Problem
 
 _VAL_FOLDER = re.compile(r"(?:^|[^a-z])(?:val|eval)", re.IGNORECASE)

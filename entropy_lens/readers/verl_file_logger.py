@@ -21,8 +21,8 @@ import re
 from pathlib import Path
 
 from entropy_lens.readers.base import Table, head, json_lines
-from entropy_lens.readers.records import finish
-from entropy_lens.readers.tabular import MAX_STEP, MetricRows, json_number
+from entropy_lens.readers.records import MAX_STEP, finish
+from entropy_lens.readers.tabular import MetricRows, json_number
 from entropy_lens.run import Problem
 
 #: ``{"step": N,`` then optional scalar fields, then ``"data": {`` (whitespace allowed for rLLM).

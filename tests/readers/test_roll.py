@@ -59,6 +59,16 @@ def test_unequal_columns_are_rejected(tmp_path):
         RollDumpReader().read(path)
 
 
+@pytest.mark.parametrize("step", [2**63, 3.402823669209385e38])
+def test_a_step_beyond_int64_is_rejected_naming_the_file(tmp_path, step):
+    # found by the fuzz test: polars raised its own overflow error instead
+    path = tmp_path / "rollout_dump_data.step_4.jsonl"
+    path.write_text(json.dumps({"responses": ["a"], "scores": [1.0], "global_step": [step]}) + "\n")
+    with pytest.raises(InvalidInput, match="beyond the 64-bit integer range") as info:
+        RollDumpReader().read(path)
+    assert str(path) in str(info.value)
+
+
 def test_bad_metrics_lines_are_counted(tmp_path):
     path = tmp_path / "stdout.log"
     path.write_text(
