@@ -99,7 +99,6 @@ def test_detector_agrees_with_the_hand_readings(runs):
     )
 
 
-@pytest.mark.slow
 def test_readings_are_well_formed(runs, external):
     readings = load_readings()
     assert [(r["file"], r["run"] or "") for r in readings] == sorted((r["file"], r["run"] or "") for r in readings)
