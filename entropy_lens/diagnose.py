@@ -83,7 +83,7 @@ class Diagnosis:
         persisted = [p for p in self.persistence if p.get("persisted")]
         if persisted:
             named = "; ".join(_persisted_phrase(p) for p in persisted)
-            return [f"Acquired in an eruption and persisted: {named}."]
+            return [f"Acquired in an eruption and persisted (share flagged before the first eruption → at the end): {named}."]
         total = self.scan.to_dict()["n_outputs"]
         counts = self.scan.findings.filter(pl.col("flagged") & pl.col("detector").is_in(PATTERNS))
         counts = counts.group_by("detector").len().to_dicts()
@@ -138,10 +138,7 @@ def _peaks_line(metric: str, cycles: list, shown: int = 4) -> str:
 def _persisted_phrase(record: dict) -> str:
     """``sentence_dup 2.1% → 30.3% (rose after C1, C2)``: base rate, final rate and the cycles."""
     cycles = ", ".join(f"C{i + 1}" for i in record["acquired_in"])
-    return (
-        f"{record['detector']} {record['base_rate']:.1%} before the first eruption → "
-        f"{record['final_rate']:.1%} at the end (rose after {cycles})"
-    )
+    return f"{record['detector']} {record['base_rate']:.1%} → {record['final_rate']:.1%} (rose after {cycles})"
 
 
 def diagnose(

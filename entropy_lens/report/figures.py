@@ -17,8 +17,9 @@ import polars as pl
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
-from matplotlib.ticker import PercentFormatter
+from matplotlib.ticker import MaxNLocator, PercentFormatter
 
+from entropy_lens.report.sections import SHARES
 from entropy_lens.report.series import envelope, rates, series
 from entropy_lens.report.svg import figure_svg, report_style
 from entropy_lens.schema import SPLITS
@@ -39,12 +40,12 @@ COSIGNAL_TITLES = {
     "success": "success rate",
     "num_turns": "turns",
 }
-SHARES = ("truncation", "success")  #: co-signals that are shares of outputs, drawn as percentages
 WIDTH = 10.0  #: inches, every figure
 MARGINS = {"left": 0.075, "right": 0.985}
 MAIN_HEIGHT, PANEL_HEIGHT = 2.6, 0.85  #: inches: main panel, small panels
 GAP = 0.28  #: inches between panels, for the panel titles
 LEGEND_COLUMNS = 7
+MARKED = 60  #: lines of at most this many points also mark each point (a dump is one step)
 
 
 def _spans(phases: list[dict]) -> list[tuple[str, float, float]]:
@@ -85,6 +86,7 @@ def _frame(heights: list[float], legend_rows: int) -> tuple[Figure, list]:
         ax.tick_params(labelsize=8)
         ax.margins(y=0.08)
     axes[-1].set_xlabel("training step", fontsize=8.5)
+    axes[-1].xaxis.set_major_locator(MaxNLocator(integer=True))  # steps are whole numbers
     return fig, list(axes)
 
 
@@ -151,7 +153,8 @@ def _main_panel(ax, steps, values, metric: str, phases: dict) -> list:
 
 def _train_val(ax, train: tuple[np.ndarray, np.ndarray], val: tuple[np.ndarray, np.ndarray]) -> None:
     """Training values ``(steps, values)`` as a line, validation values as dots over it."""
-    ax.plot(*envelope(*train), color=TRAIN_COLOUR, lw=0.9, zorder=3)
+    marker = {"marker": "o", "ms": 2.5} if 0 < len(train[0]) <= MARKED else {}
+    ax.plot(*envelope(*train), color=TRAIN_COLOUR, lw=0.9, zorder=3, **marker)
     if len(val[0]):
         ax.plot(*envelope(*val), color=VAL_COLOUR, lw=0.8, marker="o", ms=2.5, zorder=3)
 
@@ -162,7 +165,7 @@ def _cosignal_panel(
     """One co-signal, its validation values (``val/<name>``) as dots."""
     _train_val(ax, train, val)
     if name in SHARES:
-        ax.yaxis.set_major_formatter(PercentFormatter(1.0))
+        ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=None))
     _title(ax, COSIGNAL_TITLES.get(name, name) + (" · validation as dots" if len(val[0]) else ""))
 
 
@@ -200,7 +203,7 @@ def timeline_svg(metrics: pl.DataFrame, phases: dict, xlim: tuple[float, float] 
 
 def degeneracy_svg(
     per_step: list[dict],
-    detectors: list[str],
+    columns: dict[str, str],
     phases: dict,
     xlim: tuple[float, float] | None,
     onsets: dict[str, int] | None = None,
@@ -209,8 +212,9 @@ def degeneracy_svg(
     each: training as a line, validation as dots, the onset dotted.
 
     Args:
-        per_step: ``scan.per_step`` rows ``{step, split, n, <detector>: rate}``.
-        detectors: names to look for in the rows, in panel order.
+        per_step: ``scan.per_step`` rows ``{step, split, n, <column>: share}``.
+        columns: detector → its flag-share column in the rows (``sections.share_columns``), in
+            panel order.
         phases: the ``phases`` object (for shading); may be ``{}``.
         xlim: step range shared with the timeline.
         onsets: detector → onset step.
@@ -218,8 +222,8 @@ def degeneracy_svg(
     Returns:
         the SVG fragment, or None when no detector flagged any output.
     """
-    table = {(split, d): rates(per_step, split, d) for split in SPLITS for d in detectors}
-    fired = [d for d in detectors if any(np.any(table[split, d][1] > 0) for split in SPLITS)]
+    table = {(split, d): rates(per_step, split, column) for split in SPLITS for d, column in columns.items()}
+    fired = [d for d in columns if any(np.any(table[split, d][1] > 0) for split in SPLITS)]
     if not fired:
         return None
     onsets = {d: step for d, step in (onsets or {}).items() if d in fired}
@@ -235,9 +239,9 @@ def degeneracy_svg(
         for ax, detector in zip(axes, fired):
             _train_val(ax, table["train", detector], table["val", detector])
             _shade(ax, phases.get("phases", []))
-            ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+            ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=None))
             ax.set_ylim(bottom=0)
-            title = detector
+            title = detector if columns[detector] == detector else f"{detector} · share over its threshold"
             if detector in onsets:
                 ax.axvline(onsets[detector], color="#222222", ls=":", lw=1.2, zorder=2)
                 title += f" · onset at step {onsets[detector]}"

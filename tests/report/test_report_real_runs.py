@@ -125,4 +125,5 @@ def test_real_scan_of_hostile_rollouts():
     assert ">sentence_dup · onset at step 21</text>" in degeneracy
     assert ">fabricated_observation · onset at step 26</text>" in degeneracy
     assert ">char_run" not in degeneracy
-    assert re.search(r"sentence_dup</span>\s*from step 21", page)
+    assert result.to_dict()["flagged"]["sentence_dup"] == 60  # 3 of 8 outputs at steps 21–40
+    assert re.search(r"sentence_dup</span>\s*60 outputs, from step 21", page)
