@@ -121,3 +121,12 @@ def test_relative_change_needs_a_base_of_a_tenth(before, shown):
     rows = [{"cycle": 0, "signal": "grad_norm", "before": before, "during": 100.0, "after": 1.0}]
     table = render_html({"cosignals": rows}, pl.DataFrame(), [])
     assert ("%)" in table[table.index('id="cosignals-table"') :]) is shown
+
+
+@pytest.mark.parametrize("n_dumps, marked", [(60, True), (61, False)])
+def test_dumps_are_marked_up_to_sixty(n_dumps, marked):
+    """``figures.MARKED``: a rate line of at most 60 dumps marks each dump."""
+    per_step = [{"step": 10 * s, "split": "train", "n": 50, "sentence_dup": 0.1} for s in range(1, n_dumps + 1)]
+    page = render_html({"scan": scan_of(per_step, {"sentence_dup": 5 * n_dumps})}, pl.DataFrame(), [])
+    figure = section(page, "degeneracy", "cycles")
+    assert (figure.count("<use ") >= n_dumps) is marked
