@@ -24,8 +24,8 @@ from entropy_lens.report.series import envelope, rates, series
 from entropy_lens.report.svg import figure_svg, report_style
 from entropy_lens.schema import SPLITS
 
-#: phase label → shading colour (Tol bright: red, yellow, cyan)
-PHASE_COLOURS = {"eruption": "#EE6677", "decay": "#CCBB44", "recovery": "#66CCEE"}
+#: phase label → shading colour (Tol bright: red, yellow, cyan, grey)
+PHASE_COLOURS = {"eruption": "#EE6677", "decay": "#CCBB44", "recovery": "#66CCEE", "plateau": "#BBBBBB"}
 SHADE_ALPHA = 0.25
 #: training lines and validation dots (Okabe & Ito blue and vermillion)
 TRAIN_COLOUR, VAL_COLOUR = "#0072B2", "#D55E00"
@@ -97,15 +97,8 @@ def _legend_rows(handles: list) -> int:
 def _legend(fig: Figure, handles: list) -> None:
     """One legend across the top of the figure, aligned with the panels' left edge."""
     fig.legend(
-        handles=handles,
-        loc="upper left",
-        bbox_to_anchor=(MARGINS["left"], 1.0),
-        ncol=min(len(handles), LEGEND_COLUMNS),
-        frameon=False,
-        fontsize=8,
-        handlelength=1.6,
-        columnspacing=1.4,
-        borderaxespad=0.3,
+        handles=handles, loc="upper left", bbox_to_anchor=(MARGINS["left"], 1.0), ncol=min(len(handles), LEGEND_COLUMNS),
+        frameon=False, fontsize=8, handlelength=1.6, columnspacing=1.4, borderaxespad=0.3,
     )
 
 
@@ -130,14 +123,8 @@ def _main_panel(ax, steps, values, metric: str, phases: dict) -> list:
         at = min(np.searchsorted(steps, cycle["peak_step"]), len(steps) - 1)
         ax.plot(steps[at], values[at], marker="v", ms=7, color="#AA3377", zorder=4, ls="none")
         ax.annotate(
-            f"C{i + 1}",
-            (steps[at], values[at]),
-            textcoords="offset points",
-            xytext=(0, 6),
-            ha="center",
-            fontsize=8,
-            color="#AA3377",
-            fontweight="bold",
+            f"C{i + 1}", (steps[at], values[at]), textcoords="offset points", xytext=(0, 6), ha="center",
+            fontsize=8, color="#AA3377", fontweight="bold",
         )
     ax.margins(y=0.14)  # room for the peak labels
     _title(ax, f"{metric} (nats)" if "entropy" in metric else metric)
@@ -169,6 +156,11 @@ def _cosignal_panel(
     _title(ax, COSIGNAL_TITLES.get(name, name) + (" · validation as dots" if len(val[0]) else ""))
 
 
+def logged_cosignals(metrics: pl.DataFrame, metric: str) -> list[str]:
+    """The co-signals (``COSIGNAL_TITLES``) the run logs, other than the segmented ``metric``."""
+    return [name for name in COSIGNAL_TITLES if name != metric and len(series(metrics, name)[0])]
+
+
 def timeline_svg(metrics: pl.DataFrame, phases: dict, xlim: tuple[float, float] | None) -> str | None:
     """The main series with its phases, over aligned co-signal panels; None if nothing to draw.
 
@@ -180,8 +172,8 @@ def timeline_svg(metrics: pl.DataFrame, phases: dict, xlim: tuple[float, float] 
     """
     metric = phases.get("metric") or "entropy"
     steps, values = series(metrics, metric)
-    logged = {name: series(metrics, name) for name in COSIGNAL_TITLES if name != metric}
-    cosignals = [name for name, (logged_steps, _) in logged.items() if len(logged_steps)]
+    cosignals = logged_cosignals(metrics, metric)
+    logged = {name: series(metrics, name) for name in cosignals}
     if not len(steps) and not cosignals:
         return None
     heights = ([MAIN_HEIGHT] if len(steps) else []) + [PANEL_HEIGHT] * len(cosignals)

@@ -18,8 +18,8 @@ from markupsafe import Markup
 from entropy_lens.persistence import FINAL_DUMPS, MIN_GAP, MIN_Z
 from entropy_lens.report import examples as flagged
 from entropy_lens.report import sections
-from entropy_lens.report.figures import PHASE_COLOURS, degeneracy_svg, phase_labels, timeline_svg
-from entropy_lens.report.series import is_number, whole
+from entropy_lens.report.figures import PHASE_COLOURS, degeneracy_svg, logged_cosignals, phase_labels, timeline_svg
+from entropy_lens.report.series import is_number, series, whole
 from entropy_lens.report.snapshot import single_step, snapshot_svg
 
 
@@ -98,7 +98,11 @@ def render_html(diagnosis: dict, metrics: pl.DataFrame, examples: list[dict]) ->
         degeneracy = snapshot_svg(per_step, shares)
     else:
         degeneracy = degeneracy_svg(per_step, shares, phases, xlim, onsets=_onsets(found))
+    cosignals = logged_cosignals(metrics, phases.get("metric") or "entropy")
     context = {
+        "cosignal_panels": len(cosignals),
+        "cosignal_val": any(len(series(metrics, f"val/{name}")[0]) for name in cosignals),
+        "rates_val": any(row.get("split") == "val" for row in per_step),
         "header": sections.header(diagnosis, phases),
         "phases": phases,
         "found": found,

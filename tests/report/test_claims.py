@@ -130,3 +130,26 @@ def test_dumps_are_marked_up_to_sixty(n_dumps, marked):
     page = render_html({"scan": scan_of(per_step, {"sentence_dup": 5 * n_dumps})}, pl.DataFrame(), [])
     figure = section(page, "degeneracy", "cycles")
     assert (figure.count("<use ") >= n_dumps) is marked
+
+
+def test_new_phase_labels_and_patterns_render():
+    """The phase finder's ``plateau`` label is shaded and named; an ``exploded`` pattern gets a badge."""
+    phases = {
+        "metric": "entropy",
+        "pattern": "exploded",
+        "phases": [{"label": "plateau", "start_step": 1, "end_step": 5}, {"label": "eruption", "start_step": 6, "end_step": 9}],
+        "cycles": [],
+        "change_points": [6],
+    }
+    metrics = pl.DataFrame({"step": list(range(1, 10)), "name": ["entropy"] * 9, "value": [0.5] * 5 + [1.0, 2.0, 4.0, 8.0]})
+    page = render_html({"phases": phases}, metrics, [])
+    assert 'class="badge pattern-exploded"' in page and ".pattern-exploded" in page
+    assert ">plateau</text>" in page and "var(--plateau)" in page and "--plateau: #BBBBBB" in page
+
+
+def test_captions_claim_only_what_is_drawn():
+    metrics = pl.DataFrame({"step": [1, 2, 3], "name": ["entropy"] * 3, "value": [1.0, 1.1, 1.2]})
+    per_step = [{"step": s, "split": "train", "n": 10, "sentence_dup": 0.1} for s in (1, 2, 3)]
+    page = render_html({"scan": scan_of(per_step, {"sentence_dup": 3})}, metrics, [])
+    assert "Below: the co-signals" not in page and "validation" not in page.split('id="cycles"')[0].split("<figcaption>", 1)[1]
+    assert "over the same phases" not in page and "onset dotted" not in page
