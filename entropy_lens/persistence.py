@@ -12,7 +12,8 @@ against its own pre-eruption base rate, whatever its level at the first dump (do
 * ``base_rate`` — share of outputs flagged over the dumps before the first eruption;
 * ``cycles`` — per cycle: the rate over the dumps ``before`` it (after the previous cycle's end),
   ``during`` it (onset to end) and ``after`` it (after its end, before the next onset), the
-  ``change`` after − before with its ``z``, and whether the pattern was ``acquired`` there: it rose
+  ``change`` after − before with its ``z``, whether it ``rose_during`` the cycle, and whether the
+  pattern was ``acquired`` there: it rose
   after the cycle and, where the cycle holds a dump, already during it (a rise that starts
   mid-recovery is not the eruption's);
 * ``final_rate`` — the rate over the last ``FINAL_DUMPS`` dumps; ``final_change`` against the base;
@@ -43,6 +44,7 @@ VERDICTS = {
     "persisted": True,
     "faded": False,
     "rose outside the eruptions": False,
+    "only during eruptions": False,
     "unchanged": False,
     "never flagged": None,
     "no eruption to judge against": None,
@@ -103,13 +105,14 @@ def _judge(steps: list[int], sizes: list[float], counts: list[float], cycles: li
         during = window(cycle["onset_step"] - 1, cycle["end_step"] + 1)
         after = window(cycle["end_step"], cycles[i + 1]["onset_step"] if i + 1 < len(cycles) else math.inf)
         z, acquired = rise(before, after)
+        erupted = rise(before, during)[1]
         if acquired and during is not None:
-            acquired = bool(rise(before, during)[1])  # it came with the eruption, not later
+            acquired = bool(erupted)  # it came with the eruption, not later
         b, a = _rate(before), _rate(after)
         judged.append(
             {"index": i, "onset_step": cycle["onset_step"], "end_step": cycle["end_step"], "before": b,
              "during": _rate(during), "after": a, "change": None if a is None or b is None else a - b,
-             "z": z, "acquired": acquired}
+             "z": z, "rose_during": erupted, "acquired": acquired}
         )
     final_z, final_up = rise(base, final)
     acquired_in = [c["index"] for c in judged if c["acquired"]]
@@ -141,7 +144,9 @@ def _verdict(flagged: bool, cycles: list, base, judged: list[dict], acquired_in:
         return "persisted" if final_up else "faded"
     if all(c["acquired"] is None for c in judged):
         return "no dump after an eruption"
-    return "rose outside the eruptions" if final_up else "unchanged"
+    if final_up:
+        return "rose outside the eruptions"
+    return "only during eruptions" if any(c["rose_during"] for c in judged) else "unchanged"
 
 
 def _cycle_of(onset: int | None, cycles: list[dict], margin: float) -> int | None:

@@ -77,7 +77,10 @@ def test_acquired_in_an_eruption_but_gone_after_it(cycles):
     run = by_name(persistence(planted(cycles), cycles))["char_run"]
     assert run["onset_in_eruption"] is True and run["acquired_in"] == []
     assert run["base_rate"] == 0.0 and run["final_rate"] == 0.0
-    assert run["persisted"] is False and run["verdict"] == "unchanged"
+    assert [c["rose_during"] for c in run["cycles"]] == [True, False]
+    assert run["persisted"] is False and run["verdict"] == "only during eruptions"
+    flat = by_name(persistence(table({"char_run": [0.05] * len(STEPS)}), cycles))["char_run"]
+    assert flat["verdict"] == "unchanged" and flat["persisted"] is False
 
 
 def test_rise_outside_eruptions_and_never_flagged(cycles):

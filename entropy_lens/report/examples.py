@@ -86,7 +86,7 @@ def example(item: dict) -> dict:
         "sample_id": item.get("sample_id"),
         "step": whole(item.get("step")),
         "split": item.get("split"),
-        "score": score if is_number(score) else None,
+        "score": (int(score) if float(score).is_integer() else score) if is_number(score) else None,
         "score_label": SCORE_LABELS.get(item.get("detector"), "detector score"),
         "phase": item.get("phase") if isinstance(item.get("phase"), str) else None,
         "evidence": str(evidence)[:EVIDENCE_MAX] if evidence not in (None, "") else None,

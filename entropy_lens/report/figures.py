@@ -17,7 +17,7 @@ import polars as pl
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
-from matplotlib.ticker import MaxNLocator, PercentFormatter
+from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 from entropy_lens.report.sections import SHARES
 from entropy_lens.report.series import envelope, rates, series
@@ -45,6 +45,8 @@ MARGINS = {"left": 0.075, "right": 0.985}
 MAIN_HEIGHT, PANEL_HEIGHT = 2.6, 0.85  #: inches: main panel, small panels
 GAP = 0.28  #: inches between panels, for the panel titles
 LEGEND_COLUMNS = 7
+#: a share as a percentage with no trailing zeros (``40%``, ``0.5%``); 4 significant digits keep ticks distinct
+PERCENT = FuncFormatter(lambda value, _: f"{100 * value:.4g}%")
 MARKED = 60  #: lines of at most this many points also mark each point (a dump is one step)
 
 
@@ -152,7 +154,7 @@ def _cosignal_panel(
     """One co-signal, its validation values (``val/<name>``) as dots."""
     _train_val(ax, train, val)
     if name in SHARES:
-        ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=None))
+        ax.yaxis.set_major_formatter(PERCENT)
     _title(ax, COSIGNAL_TITLES.get(name, name) + (" · validation as dots" if len(val[0]) else ""))
 
 
@@ -231,7 +233,7 @@ def degeneracy_svg(
         for ax, detector in zip(axes, fired):
             _train_val(ax, table["train", detector], table["val", detector])
             _shade(ax, phases.get("phases", []))
-            ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=None))
+            ax.yaxis.set_major_formatter(PERCENT)
             ax.set_ylim(bottom=0)
             title = detector if columns[detector] == detector else f"{detector} · share over its threshold"
             if detector in onsets:

@@ -8,9 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 from matplotlib.figure import Figure
-from matplotlib.ticker import PercentFormatter
 
-from entropy_lens.report.figures import TRAIN_COLOUR, VAL_COLOUR, WIDTH
+from entropy_lens.report.figures import PERCENT, TRAIN_COLOUR, VAL_COLOUR, WIDTH
 from entropy_lens.report.series import rates
 from entropy_lens.report.svg import figure_svg, report_style
 from entropy_lens.schema import SPLITS
@@ -56,7 +55,7 @@ def snapshot_svg(per_step: list[dict], columns: dict[str, str]) -> str | None:
             ax.bar_label(bars, labels=labels, padding=3, fontsize=8)
         ax.set_yticks(positions, fired, fontsize=8.5)
         ax.invert_yaxis()
-        ax.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=None))
+        ax.xaxis.set_major_formatter(PERCENT)
         ax.set_xlim(0, max(float(np.max(shares[s, d])) for s in splits for d in fired if len(shares[s, d])) * 1.35)
         ax.set_xlabel(f"share of the step's outputs flagged (step {single_step(per_step)})", fontsize=8.5)
         ax.tick_params(labelsize=8)

@@ -76,7 +76,7 @@ def test_single_step_dump_is_a_bar_chart():
     examples = [{"detector": "sentence_dup", "step": 1, "response": "a. a.", "score": 1.0}]
     page = render_html({"scan": scan_of(per_step, counts)}, pl.DataFrame(), examples)
     figure = section(page, "degeneracy", "cycles")
-    assert "0.8% (1 of 128)" in figure and "6.2% (8 of 128)" in figure
+    assert "0.8% (1 of 128)" in figure and "6.2% (8 of 128)" in figure and ">0%<" in figure
     assert "one step only (step 1)" in figure and "training step" not in figure
     labels = tick_labels(figure.split("<figcaption>")[0])
     assert len(labels) == len(set(labels)) > 2
@@ -97,7 +97,7 @@ def test_example_scores_say_what_they_are_and_where_they_come_from():
     example = {"detector": "char_run", "step": 70, "phase": "eruption C1", "response": "!" * 30, "score": 20.0,
                "evidence": "'!' × 30"}
     page = render_html({}, pl.DataFrame(), [example])
-    assert "run length <b>20.0</b>" in page and "in the <b>eruption C1</b>" in page
+    assert "run length <b>20</b>" in page and "in the <b>eruption C1</b>" in page
     assert ">score <" not in page and "score <b>" not in page
 
 
