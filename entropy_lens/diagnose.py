@@ -21,7 +21,7 @@ from entropy_lens.run import Run
 from entropy_lens.summary import summarize
 
 #: Bump when the layout of ``diagnosis.json`` changes incompatibly.
-DIAGNOSIS_VERSION = 1
+DIAGNOSIS_VERSION = 2  #: 2: persistence judged per cycle against the base rate (pre_rate/post_rate gone)
 
 
 @dataclass
