@@ -88,7 +88,7 @@ def _frame(heights: list[float], legend_rows: int) -> tuple[Figure, list]:
         ax.tick_params(labelsize=8)
         ax.margins(y=0.08)
     axes[-1].set_xlabel("training step", fontsize=8.5)
-    axes[-1].xaxis.set_major_locator(MaxNLocator(integer=True))  # steps are whole numbers
+    axes[-1].xaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))  # steps are whole numbers
     return fig, list(axes)
 
 
@@ -118,7 +118,8 @@ def _phase_handles(phases: list[dict]) -> list:
 
 def _main_panel(ax, steps, values, metric: str, phases: dict) -> list:
     """Draw the segmented series; returns its legend handles."""
-    ax.plot(*envelope(steps, values), color="#222222", lw=1.1, zorder=3)
+    marker = {"marker": "o", "ms": 2.5} if len(steps) <= MARKED else {}
+    ax.plot(*envelope(steps, values), color="#222222", lw=1.1, zorder=3, **marker)
     for step in phases.get("change_points", []):
         ax.axvline(step, color="#555555", ls=(0, (4, 3)), lw=0.8, zorder=2)
     for i, cycle in enumerate(phases.get("cycles", [])):

@@ -153,3 +153,10 @@ def test_captions_claim_only_what_is_drawn():
     page = render_html({"scan": scan_of(per_step, {"sentence_dup": 3})}, metrics, [])
     assert "Below: the co-signals" not in page and "validation" not in page.split('id="cycles"')[0].split("<figcaption>", 1)[1]
     assert "over the same phases" not in page and "onset dotted" not in page
+
+
+def test_a_one_step_metric_is_drawn_as_a_point_on_a_whole_step():
+    metrics = pl.DataFrame({"step": [7], "name": ["entropy"], "value": [0.4]})
+    figure = section(render_html({}, metrics, []), "timeline", "degeneracy")
+    assert "<use " in figure  # the point is marked
+    assert re.findall(r">(\d+(?:\.\d+)?)</text>", figure.split("training step")[0])[-1:] == ["7"]
