@@ -160,3 +160,10 @@ def test_a_one_step_metric_is_drawn_as_a_point_on_a_whole_step():
     figure = section(render_html({}, metrics, []), "timeline", "degeneracy")
     assert "<use " in figure  # the point is marked
     assert re.findall(r">(\d+(?:\.\d+)?)</text>", figure.split("training step")[0])[-1:] == ["7"]
+
+
+def test_companions_with_no_output_over_threshold_are_not_listed():
+    rows = [{"step": s, "split": "train", "n": 2, "sentence_dup": 0.0} for s in (0, 1)]
+    counts = {"sentence_dup": 0, "seq_rep_4": 0, "compression_ratio": 1}
+    page = render_html({"scan": scan_of(rows, counts)}, pl.DataFrame(), [])
+    assert "outputs over their threshold: compression_ratio 1." in page and "seq_rep_4 0" not in page
