@@ -83,18 +83,19 @@ class Diagnosis:
         persisted = [p for p in self.persistence if p.get("persisted")]
         if persisted:
             named = "; ".join(_persisted_phrase(p) for p in persisted)
-            return [f"Acquired in an eruption and persisted (share flagged before the first eruption → at the end): {named}."]
-        total = self.scan.to_dict()["n_outputs"]
-        counts = self.scan.findings.filter(pl.col("flagged") & pl.col("detector").is_in(PATTERNS))
-        counts = counts.group_by("detector").len().to_dicts()
+            return [
+                "Acquired in an eruption and persisted (share flagged before the first eruption → at the end): "
+                f"{named}."
+            ]
+        total = int(self.scan.per_step["n"].sum()) if self.scan.per_step.height else 0
+        flagged = self.scan.findings.filter(pl.col("flagged") & pl.col("detector").is_in(PATTERNS))
+        counts = dict(flagged.group_by("detector").len().iter_rows())
         if not counts:
             return [f"No degenerate pattern flagged in {total} outputs."]
-        order = {name: i for i, name in enumerate(PATTERNS)}
-        named = ", ".join(
-            f"{c['detector']} in {c['len']} of {total} outputs" for c in sorted(counts, key=lambda c: order[c["detector"]])
-        )
+        named = ", ".join(f"{name} in {counts[name]} of {total} outputs" for name in PATTERNS if name in counts)
         judged = any(p.get("persisted") is not None for p in self.persistence)
-        return [f"Degenerate patterns flagged{' (none acquired in an eruption and persisted)' if judged else ''}: {named}."]
+        none_kept = " (none acquired in an eruption and persisted)" if judged else ""
+        return [f"Degenerate patterns flagged{none_kept}: {named}."]
 
     def eruption_windows(self) -> list[tuple[int, int, str]]:
         """``(first step, last step, label)`` of every cycle's eruption and decay, e.g. ``eruption C1``."""

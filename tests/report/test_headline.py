@@ -57,3 +57,19 @@ def test_examples_come_from_eruptions_first():
     assert all(e["response"] for e in examples)
     more = [e for e in diagnosis.examples(per_detector=20) if e["detector"] == "sentence_dup"]
     assert [e["phase"] for e in more] == ["eruption C1"] * 15 + ["decay C1"] * 5  # 3 per step
+
+
+def test_judged_but_not_persisted_says_so():
+    """Flags from step 21, an eruption over 5–8: the rise is not the eruption's."""
+    from entropy_lens.persistence import persistence
+
+    rollouts = hostile_rollouts()
+    cycle = Cycle(5, 6, 8, 1.0, 3, 0.9)
+    diagnosis = Diagnosis(run=Run(path=Path("r")), phases=PhaseResult("entropy", 40, [], [], [cycle], "single-eruption", 0.05),
+                          scan=scan(rollouts))
+    diagnosis.persistence = persistence(diagnosis.scan.per_step, [vars(cycle)])
+    verdicts = {p["detector"]: p["verdict"] for p in diagnosis.persistence}
+    assert verdicts["sentence_dup"] == "rose outside the eruptions"
+    assert diagnosis.headline()[-1].startswith(
+        "Degenerate patterns flagged (none acquired in an eruption and persisted): sentence_dup in 60 of 320 outputs"
+    )
