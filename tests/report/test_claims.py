@@ -167,3 +167,14 @@ def test_companions_with_no_output_over_threshold_are_not_listed():
     counts = {"sentence_dup": 0, "seq_rep_4": 0, "compression_ratio": 1}
     page = render_html({"scan": scan_of(rows, counts)}, pl.DataFrame(), [])
     assert "outputs over their threshold: compression_ratio 1." in page and "seq_rep_4 0" not in page
+
+
+def test_companion_panels_plot_flag_shares_when_the_scan_names_them_flag():
+    """Per-step keys of DESIGN §2: ``<companion>`` is a mean value, ``<companion>_flag`` its flag
+    share; the panel plots the share (a compression ratio of 3 is not 300% of outputs)."""
+    rows = [{"step": s, "split": "train", "n": 10, "compression_ratio": 3.0, "compression_ratio_flag": 0.1 * s}
+            for s in (1, 2, 3)]
+    page = render_html({"scan": scan_of(rows, {"compression_ratio": 6})}, pl.DataFrame(), [])
+    figure = section(page, "degeneracy", "cycles")
+    assert ">compression_ratio · share over its threshold</text>" in figure
+    assert max(float(t[:-1]) for t in tick_labels(figure)) <= 40
