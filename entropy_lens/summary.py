@@ -3,6 +3,7 @@ analyses are possible — computed before any model is loaded (``entropy-lens in
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 
 import polars as pl
@@ -29,12 +30,17 @@ def summarize(run: Run) -> dict:
         "rollouts_per_step": blocks.to_dicts(),
         "rollout_steps": sorted(blocks["step"].unique().to_list()),
         "checkpoints": run.checkpoints.to_dicts(),
-        "sources": [vars(s) for s in run.sources],
+        "sources": sorted((vars(s) for s in run.sources), key=lambda s: natural_key(str(s["path"]))),
         "problems": len(run.problems),
         "problem_examples": [str(p) for p in run.problems[:5]],
         "notes": run.notes,
         "possible": _possible(run, n_rollouts),
     }
+
+
+def natural_key(text: str) -> list:
+    """Sort key that orders numbers inside names by value: ``10.jsonl, 20.jsonl, 100.jsonl``."""
+    return [(0, int(part), "") if part.isdigit() else (1, 0, part) for part in re.split(r"(\d+)", text)]
 
 
 def _int_or_none(value) -> int | None:

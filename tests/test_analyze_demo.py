@@ -1,6 +1,7 @@
 """End to end: `entropy-lens analyze` on the bundled demo run finds what was planted in it."""
 
 import json
+import re
 
 import polars as pl
 import pytest
@@ -95,3 +96,50 @@ def test_model_option_adds_separation(demo_run, tmp_path):
     assert 0.0 <= separation["overall"]["probe_auroc"] <= 1.0
     assert (out / "recompute" / "tokens.parquet").exists()
     assert 'id="separation-table"' in (out / "report.html").read_text()
+
+
+def test_persistence_accumulates_as_planted(analyzed, truth):
+    """sentence_dup rose after both cycles (planted 2% → 20% → 30%); hallucination, whose onset is
+    a blip in C1, was raised by C2 and persisted (it once read 'faded')."""
+    persistence = {p["detector"]: p for p in analyzed[2]["persistence"]}
+    for name, planted in truth["patterns"].items():
+        found = persistence[name]
+        assert abs(found["base_rate"] - planted["base_rate"]) <= 0.02, name
+        assert abs(found["final_rate"] - planted["persist_rates"][-1]) <= 0.05, name
+    assert persistence["sentence_dup"]["acquired_in"] == [0, 1]
+    assert persistence["fabricated_observation"]["acquired_in"] == [1]
+    assert persistence["hallucination"]["verdict"] == "persisted"
+
+
+def test_headline_sentences_are_true(analyzed):
+    diagnosis = analyzed[2]
+    cycles, persistence = diagnosis["phases"]["cycles"], diagnosis["persistence"]
+    peaks, acquired = diagnosis["headline"][1:]  # the first line is the phase verdict
+    assert peaks == "Eruption peaks: " + ", ".join(
+        f"step {c['peak_step']} (+{c['amplitude']:.2f} nats)" for c in cycles
+    ) + "."
+    named = re.findall(r"(\w+) ([\d.]+)% → ([\d.]+)% \(rose after ([C\d, ]+)\)", acquired)
+    persisted = [p for p in persistence if p["persisted"]]
+    assert [n for n, *_ in named] == [p["detector"] for p in persisted]
+    for (name, base, final, after), record in zip(named, persisted):
+        assert float(base) == round(100 * record["base_rate"], 1) and float(final) == round(100 * record["final_rate"], 1)
+        assert after == ", ".join(f"C{i + 1}" for i in record["acquired_in"])
+
+
+def test_report_page_claims_match_the_diagnosis(analyzed):
+    out, _, diagnosis = analyzed
+    page = (out / "report.html").read_text()
+    flagged = diagnosis["scan"]["flagged"]
+    never = re.search(r"Never flagged: ([\w, ]+)\.", page).group(1).split(", ")
+    assert never and all(flagged[name] == 0 for name in never)
+    assert {n for n, k in flagged.items() if k == 0} == set(never)
+    companions = re.search(r"outputs over their threshold: ([\w\d, ]+)\.", page).group(1)
+    assert companions == ", ".join(f"{n} {flagged[n]}" for n in ("sentence_dup_rate", "seq_rep_4", "compression_ratio"))
+    assert "faded" not in page
+    # examples come from the eruptions, and no bare 'score' is printed
+    phases = re.findall(r"in the <b>(\w+) C\d</b>", page)
+    assert phases and set(phases) == {"eruption"}
+    assert "<span>score <b>" not in page
+    # sources in step order: rollout_data/10, 20, …, 100
+    dumps = [int(n) for n in re.findall(r"rollout_data/(\d+)\.jsonl", page)]
+    assert dumps == sorted(dumps) and len(dumps) == 30

@@ -15,6 +15,20 @@ MATCH_MAX = 600  #: longest piece of evidence shown in the excerpt
 SHORT = 1200  #: a response up to this long is shown whole, without a collapsed copy
 FULL_MAX = 20_000  #: characters of the full response kept in the collapsed copy
 EVIDENCE_MAX = 300  #: characters of the ``evidence`` field shown
+#: What each detector's ``score`` counts or measures (the report never shows a bare "score",
+#: which reads like the reward).
+SCORE_LABELS = {
+    "sentence_dup": "share of sentences repeated",
+    "sentence_dup_rate": "share of sentences repeated",
+    "char_run": "run length",
+    "fabricated_observation": "feedback markers written",
+    "invalid_action": "action problems",
+    "unsupported_claim": "unsupported facts",
+    "contradictory_rambling": "contradiction rules fired",
+    "hallucination": "hallucination kinds flagged",
+    "seq_rep_4": "share of 4-grams repeated",
+    "compression_ratio": "compression ratio",
+}
 
 
 def evidence_span(response: str, start, end, evidence) -> tuple[int, int] | None:
@@ -72,7 +86,9 @@ def example(item: dict) -> dict:
         "sample_id": item.get("sample_id"),
         "step": whole(item.get("step")),
         "split": item.get("split"),
-        "score": score if is_number(score) else None,
+        "score": (int(score) if float(score).is_integer() else score) if is_number(score) else None,
+        "score_label": SCORE_LABELS.get(item.get("detector"), "detector score"),
+        "phase": item.get("phase") if isinstance(item.get("phase"), str) else None,
         "evidence": str(evidence)[:EVIDENCE_MAX] if evidence not in (None, "") else None,
         "length": len(response),
         "highlighted": span is not None,
@@ -86,7 +102,7 @@ def grouped(examples: list[dict], order: list[str]) -> list[dict]:
     groups: dict[str, list[dict]] = {}
     for item in examples:
         if isinstance(item, dict):
-            name = item.get("detector")
-            groups.setdefault(name if isinstance(name, str) else "unlabelled", []).append(example(item))
+            name = item.get("detector") if isinstance(item.get("detector"), str) else "unlabelled"
+            groups.setdefault(name, []).append(example(item))
     names = [n for n in order if n in groups] + [n for n in groups if n not in order]
     return [{"detector": name, "items": groups[name]} for name in names]

@@ -17,14 +17,15 @@ import polars as pl
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
-from matplotlib.ticker import PercentFormatter
+from matplotlib.ticker import FuncFormatter, MaxNLocator
 
+from entropy_lens.report.sections import SHARES
 from entropy_lens.report.series import envelope, rates, series
 from entropy_lens.report.svg import figure_svg, report_style
 from entropy_lens.schema import SPLITS
 
-#: phase label → shading colour (Tol bright: red, yellow, cyan)
-PHASE_COLOURS = {"eruption": "#EE6677", "decay": "#CCBB44", "recovery": "#66CCEE"}
+#: phase label → shading colour (Tol bright: red, yellow, cyan, grey)
+PHASE_COLOURS = {"eruption": "#EE6677", "decay": "#CCBB44", "recovery": "#66CCEE", "plateau": "#BBBBBB"}
 SHADE_ALPHA = 0.25
 #: training lines and validation dots (Okabe & Ito blue and vermillion)
 TRAIN_COLOUR, VAL_COLOUR = "#0072B2", "#D55E00"
@@ -39,12 +40,14 @@ COSIGNAL_TITLES = {
     "success": "success rate",
     "num_turns": "turns",
 }
-SHARES = ("truncation", "success")  #: co-signals that are shares of outputs, drawn as percentages
 WIDTH = 10.0  #: inches, every figure
 MARGINS = {"left": 0.075, "right": 0.985}
 MAIN_HEIGHT, PANEL_HEIGHT = 2.6, 0.85  #: inches: main panel, small panels
 GAP = 0.28  #: inches between panels, for the panel titles
 LEGEND_COLUMNS = 7
+#: a share as a percentage with no trailing zeros (``40%``, ``0.5%``); 4 significant digits keep ticks distinct
+PERCENT = FuncFormatter(lambda value, _: f"{100 * value:.4g}%")
+MARKED = 60  #: lines of at most this many points also mark each point (a dump is one step)
 
 
 def _spans(phases: list[dict]) -> list[tuple[str, float, float]]:
@@ -85,6 +88,7 @@ def _frame(heights: list[float], legend_rows: int) -> tuple[Figure, list]:
         ax.tick_params(labelsize=8)
         ax.margins(y=0.08)
     axes[-1].set_xlabel("training step", fontsize=8.5)
+    axes[-1].xaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))  # steps are whole numbers
     return fig, list(axes)
 
 
@@ -95,15 +99,8 @@ def _legend_rows(handles: list) -> int:
 def _legend(fig: Figure, handles: list) -> None:
     """One legend across the top of the figure, aligned with the panels' left edge."""
     fig.legend(
-        handles=handles,
-        loc="upper left",
-        bbox_to_anchor=(MARGINS["left"], 1.0),
-        ncol=min(len(handles), LEGEND_COLUMNS),
-        frameon=False,
-        fontsize=8,
-        handlelength=1.6,
-        columnspacing=1.4,
-        borderaxespad=0.3,
+        handles=handles, loc="upper left", bbox_to_anchor=(MARGINS["left"], 1.0), ncol=min(len(handles), LEGEND_COLUMNS),
+        frameon=False, fontsize=8, handlelength=1.6, columnspacing=1.4, borderaxespad=0.3,
     )
 
 
@@ -121,21 +118,16 @@ def _phase_handles(phases: list[dict]) -> list:
 
 def _main_panel(ax, steps, values, metric: str, phases: dict) -> list:
     """Draw the segmented series; returns its legend handles."""
-    ax.plot(*envelope(steps, values), color="#222222", lw=1.1, zorder=3)
+    marker = {"marker": "o", "ms": 2.5} if len(steps) <= MARKED else {}
+    ax.plot(*envelope(steps, values), color="#222222", lw=1.1, zorder=3, **marker)
     for step in phases.get("change_points", []):
         ax.axvline(step, color="#555555", ls=(0, (4, 3)), lw=0.8, zorder=2)
     for i, cycle in enumerate(phases.get("cycles", [])):
         at = min(np.searchsorted(steps, cycle["peak_step"]), len(steps) - 1)
         ax.plot(steps[at], values[at], marker="v", ms=7, color="#AA3377", zorder=4, ls="none")
         ax.annotate(
-            f"C{i + 1}",
-            (steps[at], values[at]),
-            textcoords="offset points",
-            xytext=(0, 6),
-            ha="center",
-            fontsize=8,
-            color="#AA3377",
-            fontweight="bold",
+            f"C{i + 1}", (steps[at], values[at]), textcoords="offset points", xytext=(0, 6), ha="center",
+            fontsize=8, color="#AA3377", fontweight="bold",
         )
     ax.margins(y=0.14)  # room for the peak labels
     _title(ax, f"{metric} (nats)" if "entropy" in metric else metric)
@@ -151,7 +143,8 @@ def _main_panel(ax, steps, values, metric: str, phases: dict) -> list:
 
 def _train_val(ax, train: tuple[np.ndarray, np.ndarray], val: tuple[np.ndarray, np.ndarray]) -> None:
     """Training values ``(steps, values)`` as a line, validation values as dots over it."""
-    ax.plot(*envelope(*train), color=TRAIN_COLOUR, lw=0.9, zorder=3)
+    marker = {"marker": "o", "ms": 2.5} if 0 < len(train[0]) <= MARKED else {}
+    ax.plot(*envelope(*train), color=TRAIN_COLOUR, lw=0.9, zorder=3, **marker)
     if len(val[0]):
         ax.plot(*envelope(*val), color=VAL_COLOUR, lw=0.8, marker="o", ms=2.5, zorder=3)
 
@@ -162,8 +155,13 @@ def _cosignal_panel(
     """One co-signal, its validation values (``val/<name>``) as dots."""
     _train_val(ax, train, val)
     if name in SHARES:
-        ax.yaxis.set_major_formatter(PercentFormatter(1.0))
+        ax.yaxis.set_major_formatter(PERCENT)
     _title(ax, COSIGNAL_TITLES.get(name, name) + (" · validation as dots" if len(val[0]) else ""))
+
+
+def logged_cosignals(metrics: pl.DataFrame, metric: str) -> list[str]:
+    """The co-signals (``COSIGNAL_TITLES``) the run logs, other than the segmented ``metric``."""
+    return [name for name in COSIGNAL_TITLES if name != metric and len(series(metrics, name)[0])]
 
 
 def timeline_svg(metrics: pl.DataFrame, phases: dict, xlim: tuple[float, float] | None) -> str | None:
@@ -177,8 +175,8 @@ def timeline_svg(metrics: pl.DataFrame, phases: dict, xlim: tuple[float, float] 
     """
     metric = phases.get("metric") or "entropy"
     steps, values = series(metrics, metric)
-    logged = {name: series(metrics, name) for name in COSIGNAL_TITLES if name != metric}
-    cosignals = [name for name, (logged_steps, _) in logged.items() if len(logged_steps)]
+    cosignals = logged_cosignals(metrics, metric)
+    logged = {name: series(metrics, name) for name in cosignals}
     if not len(steps) and not cosignals:
         return None
     heights = ([MAIN_HEIGHT] if len(steps) else []) + [PANEL_HEIGHT] * len(cosignals)
@@ -200,7 +198,7 @@ def timeline_svg(metrics: pl.DataFrame, phases: dict, xlim: tuple[float, float] 
 
 def degeneracy_svg(
     per_step: list[dict],
-    detectors: list[str],
+    columns: dict[str, str],
     phases: dict,
     xlim: tuple[float, float] | None,
     onsets: dict[str, int] | None = None,
@@ -209,8 +207,9 @@ def degeneracy_svg(
     each: training as a line, validation as dots, the onset dotted.
 
     Args:
-        per_step: ``scan.per_step`` rows ``{step, split, n, <detector>: rate}``.
-        detectors: names to look for in the rows, in panel order.
+        per_step: ``scan.per_step`` rows ``{step, split, n, <column>: share}``.
+        columns: detector → its flag-share column in the rows (``sections.share_columns``), in
+            panel order.
         phases: the ``phases`` object (for shading); may be ``{}``.
         xlim: step range shared with the timeline.
         onsets: detector → onset step.
@@ -218,8 +217,8 @@ def degeneracy_svg(
     Returns:
         the SVG fragment, or None when no detector flagged any output.
     """
-    table = {(split, d): rates(per_step, split, d) for split in SPLITS for d in detectors}
-    fired = [d for d in detectors if any(np.any(table[split, d][1] > 0) for split in SPLITS)]
+    table = {(split, d): rates(per_step, split, column) for split in SPLITS for d, column in columns.items()}
+    fired = [d for d in columns if any(np.any(table[split, d][1] > 0) for split in SPLITS)]
     if not fired:
         return None
     onsets = {d: step for d, step in (onsets or {}).items() if d in fired}
@@ -235,9 +234,9 @@ def degeneracy_svg(
         for ax, detector in zip(axes, fired):
             _train_val(ax, table["train", detector], table["val", detector])
             _shade(ax, phases.get("phases", []))
-            ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+            ax.yaxis.set_major_formatter(PERCENT)
             ax.set_ylim(bottom=0)
-            title = detector
+            title = detector if columns[detector] == detector else f"{detector} · share over its threshold"
             if detector in onsets:
                 ax.axvline(onsets[detector], color="#222222", ls=":", lw=1.2, zorder=2)
                 title += f" · onset at step {onsets[detector]}"

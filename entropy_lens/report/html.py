@@ -15,10 +15,12 @@ import polars as pl
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
+from entropy_lens.persistence import FINAL_DUMPS, MIN_GAP, MIN_Z
 from entropy_lens.report import examples as flagged
 from entropy_lens.report import sections
-from entropy_lens.report.figures import PHASE_COLOURS, degeneracy_svg, phase_labels, timeline_svg
-from entropy_lens.report.series import is_number, whole
+from entropy_lens.report.figures import PHASE_COLOURS, degeneracy_svg, logged_cosignals, phase_labels, timeline_svg
+from entropy_lens.report.series import is_number, series, whole
+from entropy_lens.report.snapshot import single_step, snapshot_svg
 
 
 def number(value, digits: int = 3) -> str:
@@ -88,10 +90,19 @@ def render_html(diagnosis: dict, metrics: pl.DataFrame, examples: list[dict]) ->
     per_step = sections.rows(scan.get("per_step"))
     persistence = sections.persistence_rows(diagnosis)
     detectors = sections.detectors_of(scan, persistence)
-    found = sections.pattern_summary(scan, persistence)
+    found = sections.pattern_summary(scan, sections.rows(diagnosis.get("persistence")))
     steps = metrics["step"].drop_nulls() if "step" in metrics.columns else pl.Series([], dtype=pl.Int64)
     xlim = sections.step_range([steps.min(), steps.max()] if len(steps) else [], phases, per_step)
+    shares = sections.share_columns(per_step, detectors)
+    if single_step(per_step) is not None:
+        degeneracy = snapshot_svg(per_step, shares)
+    else:
+        degeneracy = degeneracy_svg(per_step, shares, phases, xlim, onsets=_onsets(found))
+    cosignals = logged_cosignals(metrics, phases.get("metric") or "entropy")
     context = {
+        "cosignal_panels": len(cosignals),
+        "cosignal_val": any(len(series(metrics, f"val/{name}")[0]) for name in cosignals),
+        "rates_val": any(row.get("split") == "val" for row in per_step),
         "header": sections.header(diagnosis, phases),
         "phases": phases,
         "found": found,
@@ -101,10 +112,16 @@ def render_html(diagnosis: dict, metrics: pl.DataFrame, examples: list[dict]) ->
         "cosignals": sections.cosignal_rows(diagnosis),
         "separation": sections.separation_of(diagnosis),
         "timeline": _figure(timeline_svg(metrics, phases, xlim)),
-        "degeneracy": _figure(degeneracy_svg(per_step, detectors, phases, xlim, onsets=_onsets(found))),
+        "degeneracy": _figure(degeneracy),
+        "single_step": single_step(per_step),
+        "companions": sections.companions(scan),
+        "never_flagged": sections.never_flagged(diagnosis),
         "examples": flagged.grouped(examples if isinstance(examples, list) else [], detectors),
         "provenance": sections.provenance(diagnosis),
         "phase_colours": PHASE_COLOURS,
+        "final_dumps": FINAL_DUMPS,
+        "min_gap_points": round(100 * MIN_GAP),
+        "min_z": MIN_Z,
         "phase_labels": phase_labels(phases.get("phases", [])),
     }
     return _ENV.get_template("report.html.j2").render(context)

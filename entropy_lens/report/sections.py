@@ -10,7 +10,14 @@ from __future__ import annotations
 
 from pathlib import PurePath
 
+from entropy_lens.detectors.base import NUMERIC
 from entropy_lens.report.series import is_number, whole
+
+#: Co-signals that are shares of outputs: their change is shown in percentage points.
+SHARES = ("truncation", "success")
+#: A relative change is shown only when the level before is at least this share of the larger
+#: level (a change of at most 10×); from a base near 0 it would read +39,915%.
+RELATIVE_BASE = 0.1
 
 PHASE_KEYS = ("start_step", "end_step")
 CYCLE_KEYS = ("onset_step", "peak_step", "end_step")
@@ -61,8 +68,12 @@ def header(diagnosis: dict, phases: dict) -> dict:
     """Title block: what run, which format, which steps, the pattern and the headline."""
     run = as_dict(diagnosis.get("run"))
     path = run.get("path") if isinstance(run.get("path"), str) else None
+    chosen = run.get("name") if isinstance(run.get("name"), str) and run.get("name") else None
+    folder = PurePath(path).name if path else None
     return {
-        "name": PurePath(path).name if path else "run",
+        "name": chosen or folder or "run",  # the run chosen with --run, else the folder
+        "title": PurePath(chosen).name if chosen else folder or "run",
+        "run_name": chosen,
         "path": path,
         "format": run.get("source_format"),
         "step_min": whole(run.get("step_min")),
@@ -86,33 +97,90 @@ def detectors_of(scan: dict, persistence: list[dict]) -> list[str]:
     return list(dict.fromkeys(names))
 
 
+def flag_counts(scan: dict) -> dict[str, int]:
+    """``{detector: outputs flagged}`` as the scan counted them (``{}`` when it did not)."""
+    counts = as_dict(scan.get("flagged"))
+    return {name: int(n) for name, n in counts.items() if isinstance(name, str) and whole(n) is not None}
+
+
 def pattern_summary(scan: dict, persistence: list[dict]) -> list[dict]:
-    """One entry per detector: onset step (None: never flagged), inside an eruption?, persisted?"""
+    """One entry per pattern the scan ran or persistence judged: outputs flagged, onset step,
+    inside an eruption?, base and final rates, the cycles that raised it, verdict and persisted.
+    Numeric companions (``detectors.base.NUMERIC``) are values, not patterns: see ``companions``."""
     onsets = as_dict(scan.get("onsets"))
+    counts = flag_counts(scan)
     by_detector = {p.get("detector"): p for p in persistence}
     found = []
     for name in detectors_of(scan, persistence):
+        if name in NUMERIC:
+            continue
         kept = by_detector.get(name, {})
-        onset = whole(kept.get("onset_step")) if kept else whole(onsets.get(name))
+        acquired = kept.get("acquired_in") if isinstance(kept.get("acquired_in"), list) else []
         found.append(
             {
                 "detector": name,
-                "onset_step": onset,
+                "n_flagged": counts.get(name),
+                "onset_step": whole(kept.get("onset_step")) if kept else whole(onsets.get(name)),
                 "in_eruption": kept.get("onset_in_eruption"),
+                "base_rate": kept.get("base_rate") if is_number(kept.get("base_rate")) else None,
+                "final_rate": kept.get("final_rate") if is_number(kept.get("final_rate")) else None,
+                "acquired_in": [i + 1 for i in acquired if whole(i) is not None],
+                "verdict": kept.get("verdict") if isinstance(kept.get("verdict"), str) else None,
                 "persisted": kept.get("persisted"),
             }
         )
     return found
 
 
+def share_columns(per_step: list[dict], names: list[str]) -> dict[str, str]:
+    """Detector → the ``per_step`` column holding its share of outputs flagged. A numeric
+    companion's own column is its mean value once the scan writes ``<companion>_flag`` beside it."""
+    keys = {key for row in per_step for key in row}
+    return {name: f"{name}_flag" if name in NUMERIC and f"{name}_flag" in keys else name for name in names}
+
+
+def companions(scan: dict) -> list[dict]:
+    """The numeric companions the scan ran, with the outputs over their threshold."""
+    counts = flag_counts(scan)
+    return [{"detector": n, "n_flagged": counts.get(n)} for n in texts(scan.get("detectors")) if n in NUMERIC]
+
+
 def persistence_rows(diagnosis: dict) -> list[dict]:
-    """Persistence rows with every column present (missing values None)."""
-    columns = ("detector", "onset_step", "onset_in_eruption", "pre_rate", "post_rate", "persisted")
-    table = [{column: row.get(column) for column in columns} for row in rows(diagnosis.get("persistence"))]
-    for row in table:
-        row["onset_step"] = whole(row["onset_step"])
-        row["detector"] = str(row["detector"]) if row["detector"] is not None else "—"
+    """Persistence rows of the patterns ever flagged, every column present (missing values None);
+    ``cycles``: ``{cycle (from 1), before, during, after, acquired}`` per eruption cycle."""
+    table = []
+    for row in rows(diagnosis.get("persistence")):
+        if row.get("verdict") == "never flagged":
+            continue
+        cycles = [
+            {
+                "cycle": whole(c.get("index")) + 1,
+                **{key: c.get(key) if is_number(c.get(key)) else None for key in ("before", "during", "after")},
+                "acquired": c.get("acquired"),
+            }
+            for c in rows(row.get("cycles"))
+            if whole(c.get("index")) is not None
+        ]
+        table.append(
+            {
+                "detector": str(row["detector"]) if row.get("detector") is not None else "—",
+                "onset_step": whole(row.get("onset_step")),
+                "onset_in_eruption": row.get("onset_in_eruption"),
+                "base_rate": row.get("base_rate"),
+                "final_rate": row.get("final_rate"),
+                "cycles": cycles,
+                "verdict": row.get("verdict") if isinstance(row.get("verdict"), str) else None,
+                "persisted": row.get("persisted"),
+            }
+        )
     return table
+
+
+def never_flagged(diagnosis: dict) -> list[str]:
+    """Patterns whose every dumped output passed (by the scan's counts, or by persistence)."""
+    counts = flag_counts(as_dict(diagnosis.get("scan")))
+    judged = [p["detector"] for p in rows(diagnosis.get("persistence")) if p.get("verdict") == "never flagged"]
+    return [name for name, n in counts.items() if n == 0 and name not in NUMERIC] or judged
 
 
 def cosignal_rows(diagnosis: dict) -> list[dict]:
@@ -123,7 +191,11 @@ def cosignal_rows(diagnosis: dict) -> list[dict]:
         change = row.get("change")
         if change is None and is_number(before) and is_number(during):
             change = during - before
-        relative = change / abs(before) if is_number(change) and is_number(before) and before else None
+        share = row.get("signal") in SHARES
+        relative = None
+        if not share and is_number(change) and is_number(before) and is_number(during):
+            if abs(before) >= RELATIVE_BASE * max(abs(before), abs(during)) and before:
+                relative = change / abs(before)
         table.append(
             {
                 "cycle": whole(row.get("cycle")),
@@ -133,6 +205,7 @@ def cosignal_rows(diagnosis: dict) -> list[dict]:
                 "after": row.get("after"),
                 "change": change,
                 "relative": relative,
+                "points": change if share and is_number(change) else None,
                 "moved_step": whole(row.get("moved_step")),
                 "lead_steps": whole(row.get("lead_steps")),
             }

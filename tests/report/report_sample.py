@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
+from entropy_lens.persistence import persistence
 from entropy_lens.schema import METRICS_SCHEMA, conform
 from entropy_lens.synthetic import planted_eruption
 
@@ -183,6 +184,7 @@ def sample_diagnosis(n_steps: int = 300, seed: int = 3) -> tuple[dict, pl.DataFr
     cycles = phases["cycles"]
     per_step = per_step_rows(n_steps, cycles, seed)
     first = cycles[0]["onset_step"]
+    judged = persistence(pl.DataFrame(per_step), cycles)  # the real judgement of the planted rates
     sources = [
         ("train.log", "verl_console", "metrics", 2400, 3),
         ("rollout/1.jsonl", "verl_rollout", "rollouts", 64, 0),
@@ -215,18 +217,9 @@ def sample_diagnosis(n_steps: int = 300, seed: int = 3) -> tuple[dict, pl.DataFr
             "onsets": {"sentence_dup": first + 3, "fabricated_observation": first, "char_run": None},
             "detectors": DETECTORS,
             "n_outputs": 64 * n_steps + 128 * (n_steps // 20),
+            "flagged": {d: round(sum(row[d] * row["n"] for row in per_step)) for d in DETECTORS},
         },
-        "persistence": [
-            dict(
-                zip(
-                    ("detector", "onset_step", "onset_in_eruption", "pre_rate", "post_rate", "persisted"), row
-                )
-            )
-            for row in (
-                ("sentence_dup", first + 3, True, 0.02, 0.27, True),
-                ("fabricated_observation", first, True, 0.01, 0.012, False),
-            )
-        ],
+        "persistence": judged,
         "checkpoints": [
             {"step": step, "path": f"{RUN}/global_step_{step}", "format": form, "has_weights": weights}
             for step, form, weights in saved
@@ -237,7 +230,9 @@ def sample_diagnosis(n_steps: int = 300, seed: int = 3) -> tuple[dict, pl.DataFr
             "Eruption peaks: "
             + ", ".join(f"step {c['peak_step']} (+{c['amplitude']:.2f} nats)" for c in cycles)
             + ".",
-            f"Acquired and persisted: sentence_dup (from step {first + 3}).",
+            "Acquired in an eruption and persisted: "
+            + "; ".join(f"{p['detector']} {p['base_rate']:.1%} → {p['final_rate']:.1%}" for p in judged if p["persisted"])
+            + ".",
         ],
     }
     return diagnosis, metrics, examples_list(first)

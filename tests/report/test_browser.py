@@ -72,3 +72,23 @@ def test_screenshot_shows_the_shaded_phases(rendered):
     for label in ("eruption", "decay"):
         near = np.abs(pixels - shaded(PHASE_COLOURS[label], SHADE_ALPHA)).max(axis=2) <= 6
         assert near.sum() > 10_000, label  # the figures were drawn, with the phase shading
+
+
+def test_single_step_dump_shows_bars(tmp_path):
+    """A run dumped at one step: the browser paints bars (once: empty panels over steps 0.6–1.4)."""
+    image = pytest.importorskip("PIL.Image")
+    from entropy_lens.report.figures import TRAIN_COLOUR
+
+    per_step = [{"step": 1, "split": "train", "n": 128, "sentence_dup": 0.25, "seq_rep_4": 0.5, "char_run": 0.0}]
+    scan = {"detectors": ["sentence_dup", "char_run", "seq_rep_4"], "per_step": per_step,
+            "flagged": {"sentence_dup": 32, "char_run": 0, "seq_rep_4": 64}, "n_outputs": 128}
+    page = tmp_path / "report.html"
+    page.write_text(render_html({"scan": scan}, None, []), encoding="utf-8")
+    shot = tmp_path / "report.png"
+    chromium(tmp_path, page, f"--screenshot={shot}", "--window-size=1280,1400")
+    pixels = np.asarray(image.open(shot).convert("RGB"), dtype=float)
+    bars = np.abs(pixels - shaded(TRAIN_COLOUR, 1.0)).max(axis=2) <= 6
+    assert bars.sum() > 5_000  # two bars, the longer twice the shorter
+    rows = np.flatnonzero(bars.sum(axis=1))
+    widths = sorted({int(bars[r].sum()) for r in rows if bars[r].sum() > 20})
+    assert widths[-1] == pytest.approx(2 * widths[0], rel=0.05)

@@ -49,7 +49,8 @@ def test_header_states_run_pattern_and_headline(sample, page):
     for line in diagnosis["headline"]:
         assert str(escape(line)) in page
     first = diagnosis["persistence"][0]
-    assert re.search(rf"sentence_dup</span>\s*from step {first['onset_step']}, in an eruption", page)
+    flagged = diagnosis["scan"]["flagged"]["sentence_dup"]
+    assert re.search(rf"sentence_dup</span>\s*{flagged} outputs, from step {first['onset_step']} \(in an eruption\)", page)
 
 
 def test_figures_show_every_cosignal_logged(sample, page):

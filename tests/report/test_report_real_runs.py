@@ -9,6 +9,7 @@ import polars as pl
 import pytest
 from report_sample import metrics_table
 
+from entropy_lens.detectors.base import PATTERNS
 from entropy_lens.report import render_html
 from entropy_lens.report.series import series
 from entropy_lens.schema import METRICS_SCHEMA, ROLLOUTS_SCHEMA, canonical_metric_names, conform
@@ -125,4 +126,42 @@ def test_real_scan_of_hostile_rollouts():
     assert ">sentence_dup · onset at step 21</text>" in degeneracy
     assert ">fabricated_observation · onset at step 26</text>" in degeneracy
     assert ">char_run" not in degeneracy
-    assert re.search(r"sentence_dup</span>\s*from step 21", page)
+    assert result.to_dict()["flagged"]["sentence_dup"] == 60  # 3 of 8 outputs at steps 21–40
+    assert re.search(r"sentence_dup</span>\s*60 outputs, from step 21", page)
+
+
+RAGEN_RUN = "490c0d4/logs/QWEN_3B-4GPU-ppo-basic-medium-LoRA-32-32-all-batch_size_small"
+
+
+def report_of(folder, run: str | None = None) -> tuple[dict, str]:
+    """The real pipeline on a real folder: read → diagnose → render (what ``analyze`` writes)."""
+    from entropy_lens.diagnose import diagnose
+    from entropy_lens.readers import read_run
+
+    diagnosis = diagnose(read_run(folder, run=run))
+    payload = diagnosis.to_dict()
+    return payload, render_html(payload, diagnosis.run.metrics, diagnosis.examples())
+
+
+def test_ragen_report_is_titled_by_the_chosen_run(external):
+    """25 RAGEN runs share one folder: each report is named after its ``--run``, not the folder."""
+    payload, page = report_of(external / "ragen_xixwisexix", RAGEN_RUN)
+    assert payload["run"]["name"] == RAGEN_RUN
+    assert f"<title>entropy-lens · {RAGEN_RUN.rsplit('/', 1)[1]}</title>" in page
+    assert f"<h1>{RAGEN_RUN}</h1>" in page
+    assert "<title>entropy-lens · ragen_xixwisexix</title>" not in page
+
+
+def test_single_step_dump_reports_what_it_holds(external):
+    """verl rollout dump of one step (128 outputs): bars, not an empty time axis; the headline
+    and the summary box name exactly the patterns the findings flag."""
+    payload, page = report_of(external / "verl_rollout_dump_zyqiu6")
+    flagged = {name: n for name, n in payload["scan"]["flagged"].items() if n and name in PATTERNS}
+    assert flagged == {"sentence_dup": 1}  # one output repeats a sentence three times
+    assert payload["headline"] == ["Degenerate patterns flagged: sentence_dup in 1 of 128 outputs."]
+    figure = page[page.index('id="degeneracy"') : page.index('id="cycles"')]
+    assert "0.8% (1 of 128)" in figure and "training step" not in figure
+    assert "No detector flagged" not in page and "No degenerate pattern flagged" not in page
+    assert re.search(r"sentence_dup</span>\s*1 output\b", page)
+    persistence = {p["detector"]: p for p in payload["persistence"]}
+    assert persistence["sentence_dup"]["verdict"] == "no eruption to judge against"
