@@ -1,14 +1,20 @@
-"""Options shared by every command that reads a run: ``--strict``, ``--columns``, ``--run``.
+"""Options shared by several commands.
 
-Each maps to the keyword argument of the same name of ``entropy_lens.read_run``.
+``--strict``, ``--columns`` and ``--run`` map to the keyword arguments of the same name of
+``entropy_lens.read_run``; ``--quiet`` hides the progress bars (``entropy_lens.progress``);
+``--sensitivity`` is ``phases_of_run``'s.
 """
 
 from __future__ import annotations
 
+import math
+from contextlib import AbstractContextManager
 from typing import Annotated
 
 import typer
 
+from entropy_lens import progress
+from entropy_lens.environments import ENVIRONMENTS
 from entropy_lens.readers.columns import parse_columns
 
 
@@ -19,7 +25,7 @@ def _columns(text: str) -> dict[str, str]:
         raise typer.BadParameter(str(exc)) from None
 
 
-Strict = Annotated[bool, typer.Option(help="Fail on the first unparsable line.")]
+Strict = Annotated[bool, typer.Option("--strict", help="Fail on the first unparsable line.")]
 
 Columns = Annotated[
     dict | None,
@@ -33,5 +39,68 @@ Columns = Annotated[
 
 RunName = Annotated[
     str | None,
-    typer.Option("--run", help="Which run, when the folder holds several (`inspect` lists them)."),
+    typer.Option("--run", metavar="NAME", help="Which run, when the folder holds several (`inspect` lists them)."),
+]
+
+Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars on stderr.")]
+
+JsonOut = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
+
+#: The smallest ``--sensitivity``: it divides the change-point penalty, so it must be positive.
+MIN_SENSITIVITY = 0.01
+
+
+def _sensitivity(value: float) -> float:
+    if not math.isfinite(value) or value < MIN_SENSITIVITY:
+        raise typer.BadParameter(f"{value} is not a finite number ≥ {MIN_SENSITIVITY}")
+    return value
+
+
+Sensitivity = Annotated[
+    float,
+    typer.Option(
+        callback=_sensitivity, help=f">1 finds smaller eruptions, <1 fewer (≥ {MIN_SENSITIVITY})."
+    ),
+]
+
+
+def progress_unless(quiet: bool) -> AbstractContextManager:
+    """Progress bars on stderr for the block, unless ``--quiet``."""
+    return progress.enabled(not quiet)
+
+
+def _env(value: str | None) -> str | None:
+    if value is not None and value not in ENVIRONMENTS:
+        raise typer.BadParameter(f"'{value}' is not one of {', '.join(ENVIRONMENTS)}")
+    return value
+
+
+Env = Annotated[
+    str | None,
+    typer.Option(
+        callback=_env,
+        metavar="NAME",
+        help=f"Environment format for the detectors: {', '.join(ENVIRONMENTS)} (default: recognised from the prompts).",
+    ),
+]
+
+
+def _device(value: str) -> str:
+    if value == "auto":
+        return value
+    import torch
+
+    try:
+        chosen = torch.device(value)
+    except RuntimeError:
+        raise typer.BadParameter(f"'{value}' is not a device (auto, cpu, cuda, cuda:1, …)") from None
+    if chosen.type == "cuda" and not torch.cuda.is_available():
+        raise typer.BadParameter(f"'{value}': no CUDA device here; use auto or cpu")
+    return value
+
+
+Device = Annotated[str, typer.Option(callback=_device, help="Device for the model: auto, cpu, cuda, cuda:1, ….")]
+
+TrustCheckpoint = Annotated[
+    bool, typer.Option("--trust-checkpoint", help="Allow full unpickling of .pt shards (only for files you trust).")
 ]

@@ -36,7 +36,8 @@ class RunNotRecognized(EntropyLensError):
         supported = f" Supported: {'; '.join(self.formats)}." if self.formats else ""
         super().__init__(
             f"{path}: no metrics, rollout dumps or checkpoints in a known format "
-            f"({looked_at} files looked at). Run `entropy-lens inspect {path}` for details.{supported}"
+            f"({looked_at} files looked at).{supported} A CSV, JSONL or Parquet table whose columns are "
+            "named otherwise is read with --columns (e.g. --columns step=Step,entropy=ent_mean)."
         )
 
 
@@ -120,6 +121,14 @@ class OutputExists(EntropyLensError):
     def __init__(self, path: Path | str, reason: str):
         self.path = Path(path)
         super().__init__(f"{path}: {reason}")
+
+
+class OutputNotWritable(EntropyLensError):
+    """The output folder cannot be created or written to."""
+
+    def __init__(self, path: Path | str, reason: str):
+        self.path = Path(path)
+        super().__init__(f"{path}: cannot write output here ({reason}); choose another --out")
 
 
 class NoRollouts(EntropyLensError):

@@ -15,6 +15,8 @@ import polars as pl
 
 from entropy_lens.environments import annotate
 from entropy_lens.errors import InvalidInput, RunNotFound, RunNotRecognized, SeveralRuns, UnknownRun
+from entropy_lens.outputs import MARKER
+from entropy_lens.progress import track
 from entropy_lens.readers.base import Reader, Table
 from entropy_lens.readers.registry import FILE_READERS, FOLDER_READERS, supported_formats
 from entropy_lens.readers.restarts import merge_metrics
@@ -32,8 +34,9 @@ __all__ = ["Reader", "Table", "discover", "read_run", "read_runs"]
 def discover(root: Path, *, file_readers: list[Reader] | None = None) -> tuple[list[tuple[Path, Reader]], int]:
     """Every (path, reader) pair inside ``root``, and how many files were looked at.
 
-    Symbolic links to folders are not followed (no loops); hidden folders are skipped. A folder a
-    folder reader claims is not walked further, but the files directly inside it are still offered.
+    Symbolic links to folders are not followed (no loops); hidden folders and folders entropy-lens
+    wrote (``outputs.MARKER``: ``analyze --out RUN_DIR/diag``) are skipped. A folder a folder
+    reader claims is not walked further, but the files directly inside it are still offered.
     ``file_readers`` defaults to ``registry.FILE_READERS``.
     """
     file_readers = FILE_READERS if file_readers is None else file_readers
@@ -47,7 +50,7 @@ def discover(root: Path, *, file_readers: list[Reader] | None = None) -> tuple[l
         kept = []
         for name in sorted(dirs):
             sub = here / name
-            if name in _SKIP_DIRS or name.startswith("."):
+            if name in _SKIP_DIRS or name.startswith(".") or (sub / MARKER).exists():
                 continue
             reader = _first(FOLDER_READERS, sub)
             if reader:
@@ -134,7 +137,11 @@ def read_runs(path: str | Path, *, strict: bool = False, columns: dict[str, str]
         raise RunNotRecognized(root, looked_at, supported_formats())
     base = root if root.is_dir() else root.parent
     spill = Spill()
-    parts = [part for item, reader in found for part in _parts(item, reader, base, file_readers, strict, spill)]
+    parts = []
+    with track(f"Reading {len(found)} file(s)", total=len(found)) as advance:
+        for item, reader in found:
+            parts += _parts(item, reader, base, file_readers, strict, spill)
+            advance()
     runs = [_assemble(root, name, members, spill) for name, members in group_runs(parts).items()]
     if columns and not any(s.reader == TableReader.name for r in runs for s in r.sources):
         runs[0].notes.append(f"--columns {_shown(columns)}: no CSV, JSONL or Parquet file had these columns")

@@ -7,6 +7,7 @@ import pytest
 from typer.testing import CliRunner
 
 from entropy_lens.cli.main import app
+from entropy_lens.outputs import MARKER
 from entropy_lens.synthetic import planted_eruption
 
 runner = CliRunner()
@@ -62,7 +63,7 @@ def test_rerun_replaces_its_own_outputs(run_dir, tmp_path):
     out = tmp_path / "o"
     for _ in range(2):
         assert runner.invoke(app, ["analyze", str(run_dir), "--out", str(out)]).exit_code == 0
-    assert sorted(p.name for p in out.iterdir()) == ["diagnosis.json", "report.html", "tables"]
+    assert sorted(p.name for p in out.iterdir()) == [MARKER, "diagnosis.json", "report.html", "tables"]
 
 
 def test_inputs_are_never_modified(run_dir, tmp_path):

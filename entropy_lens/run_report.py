@@ -15,7 +15,7 @@ import polars as pl
 
 from entropy_lens.checkpoint_scores import score_checkpoint
 from entropy_lens.diagnose import Diagnosis, diagnose
-from entropy_lens.outputs import check_out_dir, write_json, write_parquet, write_parquet_batches, write_text
+from entropy_lens.outputs import check_out_dir, mark, write_json, write_parquet, write_parquet_batches, write_text
 from entropy_lens.readers import read_run
 from entropy_lens.report import render_html
 from entropy_lens.schema import ROLLOUTS_SCHEMA
@@ -50,7 +50,7 @@ def write_report(diagnosis: Diagnosis, out_dir: str | Path) -> dict[str, Path]:
     Returns:
         name → path of every file written.
     """
-    out = check_out_dir(Path(out_dir), OUR_FILES)
+    out = mark(check_out_dir(Path(out_dir), OUR_FILES))
     payload = diagnosis.to_dict()
     written = {
         name: write_parquet(out / "tables" / f"{name}.parquet", table)
