@@ -77,13 +77,16 @@ class InvalidInput(EntropyLensError):
 class MissingMetric(EntropyLensError):
     """The metric asked for never appears in the run."""
 
-    def __init__(self, name: str, where: Path | str, available: list[str] | None = None):
+    def __init__(
+        self, name: str, where: Path | str, available: list[str] | None = None, label: str = "Available"
+    ):
         self.name = name
+        self.available = sorted(available or [])
         hint = ""
         if available:
-            shown = ", ".join(sorted(available)[:12])
+            shown = ", ".join(self.available[:12])
             more = f" (+{len(available) - 12} more)" if len(available) > 12 else ""
-            hint = f" Available: {shown}{more}."
+            hint = f" {label}: {shown}{more}."
         super().__init__(f"{where}: metric '{name}' never appears.{hint} Choose one with --metric.")
 
 

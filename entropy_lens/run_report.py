@@ -15,9 +15,11 @@ import polars as pl
 
 from entropy_lens.checkpoint_scores import score_checkpoint
 from entropy_lens.diagnose import Diagnosis, diagnose
+from entropy_lens.errors import MissingMetric
 from entropy_lens.outputs import check_out_dir, mark, write_json, write_parquet, write_parquet_batches, write_text
 from entropy_lens.readers import read_run
 from entropy_lens.report import render_html
+from entropy_lens.run import Run
 from entropy_lens.schema import ROLLOUTS_SCHEMA
 
 #: What ``write_report`` writes; an output folder holding only these may be written again.
@@ -65,6 +67,26 @@ def write_report(diagnosis: Diagnosis, out_dir: str | Path) -> dict[str, Path]:
     return written
 
 
+def check_metric(run: Run, metric: str) -> None:
+    """Stop before writing a report without phases that the user would not expect.
+
+    A missing ``metric`` is an error when the user named it, when the run logs keys with
+    "entropy" in their name (one of them is probably meant), or when the run has no rollouts
+    either (the report would be empty). A run with rollouts and no entropy-like key at all is
+    analysed without phases (noted in the report).
+
+    Raises:
+        MissingMetric: naming the entropy-like keys found (else every key) and ``--metric``.
+    """
+    names = set(run.metrics["name"].to_list()) | set(run.metrics["raw_name"].to_list())
+    if metric in names:
+        return
+    entropy_like = sorted(n for n in set(run.metrics["raw_name"].to_list()) if "entropy" in n.lower())
+    if metric != "entropy" or entropy_like or not run.n_rollouts:
+        label = "Entropy-like keys found" if entropy_like else "Keys found"
+        raise MissingMetric(metric, run.path, entropy_like or sorted(names), label)
+
+
 def analyze(
     run_dir: str | Path,
     out_dir: str | Path | None = None,
@@ -92,6 +114,7 @@ def analyze(
     out = Path(out_dir) if out_dir is not None else default_out_dir(Path(run_dir))
     check_out_dir(out, OUR_FILES)
     chosen = read_run(run_dir, strict=strict, columns=columns, run=run)
+    check_metric(chosen, metric)
     diagnosis = diagnose(chosen, metric=metric, sensitivity=sensitivity, env=env)
     if model is not None:
         diagnosis.separation = score_checkpoint(

@@ -1,21 +1,12 @@
 """Generic tables: Deep-GRPO W&B CSV exports and ADRS flat JSONL against MANIFEST.json, plus edge cases."""
 
-import json
-from pathlib import Path
-
 import polars as pl
 import pytest
 
+from conftest import EXTERNAL, manifest
 from entropy_lens.readers.tabular import TableReader
 from entropy_lens.readers.wide_metrics import wandb_names
 
-EXTERNAL = Path(__file__).resolve().parents[3] / "shared" / "external"
-
-
-def _manifest(kind: str) -> list[dict]:
-    if not (EXTERNAL / "MANIFEST.json").is_file():
-        return []
-    return [e for e in json.loads((EXTERNAL / "MANIFEST.json").read_text()) if e["kind"] == kind]
 
 
 def _close(series: pl.Series, golden: dict) -> bool:
@@ -24,7 +15,7 @@ def _close(series: pl.Series, golden: dict) -> bool:
     return values[0] == expected[0] and all(abs(a - b) <= 5e-5 for a, b in zip(values[1:], expected[1:]))
 
 
-@pytest.mark.parametrize("entry", _manifest("wandb_csv_export"), ids=lambda e: e["file"].split("data/")[-1])
+@pytest.mark.parametrize("entry", manifest("wandb_csv_export"))
 def test_wandb_exports(entry):
     path, reader = EXTERNAL / entry["file"], TableReader()
     table = reader.read(path)
@@ -37,7 +28,7 @@ def test_wandb_exports(entry):
     assert set(table.frame.select("run", "raw_name").iter_rows()) == {names[c] for c in entry["series"]}
 
 
-@pytest.mark.parametrize("entry", _manifest("flat_metrics_jsonl"), ids=lambda e: e["file"].rsplit("/", 1)[-1])
+@pytest.mark.parametrize("entry", manifest("flat_metrics_jsonl"))
 def test_flat_jsonl(entry):
     path, reader = EXTERNAL / entry["file"], TableReader()
     table = reader.read(path)
