@@ -15,7 +15,7 @@ import polars as pl
 
 from entropy_lens.checkpoint_scores import score_checkpoint
 from entropy_lens.diagnose import Diagnosis, diagnose
-from entropy_lens.errors import MissingMetric
+from entropy_lens.errors import CheckpointNotFound, MissingMetric
 from entropy_lens.outputs import check_out_dir, mark, write_json, write_parquet, write_parquet_batches, write_text
 from entropy_lens.readers import read_run
 from entropy_lens.report import render_html
@@ -113,6 +113,8 @@ def analyze(
     """
     out = Path(out_dir) if out_dir is not None else default_out_dir(Path(run_dir))
     check_out_dir(out, OUR_FILES)
+    if model is not None and not Path(model).exists():
+        raise CheckpointNotFound(model, "does not exist")  # before the run is read, not after
     chosen = read_run(run_dir, strict=strict, columns=columns, run=run)
     check_metric(chosen, metric)
     diagnosis = diagnose(chosen, metric=metric, sensitivity=sensitivity, env=env)
