@@ -13,6 +13,7 @@ Help is click's plain layout (``rich_markup_mode=None``): it wraps rather than c
 from __future__ import annotations
 
 import functools
+import re
 import sys
 from collections.abc import Callable
 
@@ -45,7 +46,7 @@ class Group(TyperGroup):
             typer.echo(shown.ctx.get_help())
             code = 0
         except usage.ClickException as error:
-            typer.echo(f"Error: {error.format_message()}", err=True)
+            typer.echo(f"Error: {one_line(error.format_message())}", err=True)
             code = 1
         except typer.Abort:
             typer.echo("Error: aborted", err=True)
@@ -85,6 +86,11 @@ def main(
     """
 
 
+def one_line(message: str) -> str:
+    """``message`` on one line (a parser's multi-line reason included)."""
+    return re.sub(r"\s*\n\s*", " ", message.strip())
+
+
 def _command(name: str, function: Callable) -> None:
     """Register ``function`` as sub-command ``name``, translating user errors."""
 
@@ -93,7 +99,7 @@ def _command(name: str, function: Callable) -> None:
         try:
             return function(*args, **kwargs)
         except EntropyLensError as error:
-            typer.echo(f"Error: {error}", err=True)
+            typer.echo(f"Error: {one_line(str(error))}", err=True)
             raise typer.Exit(1) from None
 
     app.command(name)(translated)

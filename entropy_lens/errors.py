@@ -36,7 +36,7 @@ class RunNotRecognized(EntropyLensError):
         supported = f" Supported: {'; '.join(self.formats)}." if self.formats else ""
         super().__init__(
             f"{path}: no metrics, rollout dumps or checkpoints in a known format "
-            f"({looked_at} files looked at).{supported} A CSV, JSONL or Parquet table whose columns are "
+            f"({looked_at} file{'s' if looked_at != 1 else ''} looked at).{supported} A CSV, JSONL or Parquet table whose columns are "
             "named otherwise is read with --columns (e.g. --columns step=Step,entropy=ent_mean)."
         )
 

@@ -163,7 +163,10 @@ def _parts(
     Rollout rows get their admissible actions from the prompts and go to ``spill`` at once, so
     a dump larger than memory is never held whole.
     """
-    table = reader.read(item)
+    try:
+        table = reader.read(item)
+    except OSError as exc:  # unreadable (permissions), vanished, a device error
+        raise InvalidInput(item, f"cannot be read ({exc.strerror or exc})") from None
     relative = str(item.relative_to(base))
     problems = [Problem(relative, p.line, p.reason) for p in table.problems]
     if strict and problems:
