@@ -15,7 +15,7 @@ import typer
 
 from entropy_lens import progress
 from entropy_lens.environments import ENVIRONMENTS
-from entropy_lens.readers.columns import parse_columns
+from entropy_lens.readers.columns import ROLLOUT_FIELDS, parse_columns
 
 
 def _columns(text: str) -> dict[str, str]:
@@ -32,8 +32,9 @@ Columns = Annotated[
     typer.Option(
         parser=_columns,
         metavar="NAME=COLUMN,…",
-        help="Column names of a generic CSV/JSONL/Parquet table, e.g. step=Step,entropy=ent_mean "
-        "(metrics) or prompt=question,response=answer,reward=score,step=iter (rollouts).",
+        help="Column names of a generic CSV/JSONL/Parquet table: for metrics e.g. "
+        "step=Step,entropy=ent_mean; for rollouts e.g. prompt=question,response=answer,step=iter "
+        f"(also {', '.join(f for f in ROLLOUT_FIELDS if f not in ('step', 'prompt', 'response'))}).",
     ),
 ]
 
