@@ -15,7 +15,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from conftest import DEMO_RUN, ROOT
+from paths import DEMO_RUN, ROOT
 from entropy_lens.cli.main import app
 from entropy_lens.recompute.pipeline import recompute
 

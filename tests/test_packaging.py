@@ -10,7 +10,7 @@ import tomllib
 
 import pandas as pd
 
-from conftest import DEMO_RUN, ROOT
+from paths import DEMO_RUN, ROOT
 from entropy_lens import read_run
 
 PROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]

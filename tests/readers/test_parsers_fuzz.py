@@ -19,7 +19,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import EXTERNAL
+from paths import EXTERNAL
 from entropy_lens.errors import InvalidInput
 from entropy_lens.readers.base import Table
 from entropy_lens.readers.registry import FILE_READERS
@@ -163,7 +163,7 @@ OURS = (
 
 def test_every_file_reader_has_a_seed():
     if not EXTERNAL.is_dir():
-        pytest.skip("../shared/external is not here (rllm-strands has no other seed)")
+        pytest.skip(f"{EXTERNAL} is not here (rllm-strands has no other seed)")
     assert [reader.name for reader in FILE_READERS if seed_for(reader.name) is None] == []
 
 

@@ -5,7 +5,7 @@ import json
 import polars as pl
 import pytest
 
-from conftest import EXTERNAL, manifest
+from paths import EXTERNAL, manifest
 from entropy_lens import read_run
 from entropy_lens.readers.tabular import TableReader
 from entropy_lens.readers.wide_metrics import wandb_names

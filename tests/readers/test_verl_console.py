@@ -8,7 +8,7 @@ import numpy as np
 import polars as pl
 import pytest
 
-from conftest import EXTERNAL, manifest
+from paths import EXTERNAL, manifest
 from entropy_lens.readers.verl_console import VerlConsoleReader, console_value, parse_fields
 
 FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "verl" / "run" / "train.log"

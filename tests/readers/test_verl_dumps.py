@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import EXTERNAL
+from paths import EXTERNAL
 from entropy_lens.errors import InvalidInput
 from entropy_lens.readers.verl_dumps import (
     VerlAgentValDumpReader,
