@@ -4,7 +4,8 @@ Outputs (all written atomically: temp file, then rename):
 
 * ``report.html`` — the self-contained phase report;
 * ``diagnosis.json`` — ``Diagnosis.to_dict()``;
-* ``tables/*.parquet`` — the canonical tables and the analyses' tables.
+* ``tables/*.parquet`` — the canonical tables and the analyses' tables;
+* ``.entropy-lens-output`` — ``outputs.MARKER``: run discovery skips the folder.
 """
 
 from __future__ import annotations
@@ -110,6 +111,11 @@ def analyze(
 
     Returns:
         the diagnosis and the files written.
+
+    Raises:
+        EntropyLensError: ``read_run``'s errors; ``OutputExists`` / ``OutputNotWritable`` for
+            ``out_dir``; ``CheckpointNotFound`` for ``model``; ``MissingMetric`` (``check_metric``).
+            All but a failing write are raised before anything is written.
     """
     out = Path(out_dir) if out_dir is not None else default_out_dir(Path(run_dir))
     check_out_dir(out, OUR_FILES)
