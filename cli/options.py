@@ -8,7 +8,10 @@
 from __future__ import annotations
 
 import math
-from contextlib import AbstractContextManager
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Annotated
 
 import typer
@@ -65,9 +68,33 @@ Sensitivity = Annotated[
 ]
 
 
-def progress_unless(quiet: bool) -> AbstractContextManager:
-    """Progress bars on stderr for the block, unless ``--quiet``."""
-    return progress.enabled(not quiet)
+@contextmanager
+def progress_unless(quiet: bool) -> Iterator[None]:
+    """Progress bars on stderr for the block, unless ``--quiet``, which also silences the bars of
+    Hugging Face libraries (transformers' "Loading weights")."""
+    with progress.enabled(not quiet):
+        if not quiet:
+            yield
+            return
+        saved = os.environ.get(_HF_BARS)
+        os.environ[_HF_BARS] = "1"  # read when transformers / huggingface_hub are first imported
+        transformers = sys.modules.get("transformers")
+        was_on = transformers is None or transformers.utils.logging.is_progress_bar_enabled()
+        if transformers is not None:
+            transformers.utils.logging.disable_progress_bar()
+        try:
+            yield
+        finally:
+            if saved is None:
+                os.environ.pop(_HF_BARS, None)
+            else:
+                os.environ[_HF_BARS] = saved
+            transformers = sys.modules.get("transformers")
+            if transformers is not None and was_on:
+                transformers.utils.logging.enable_progress_bar()
+
+
+_HF_BARS = "HF_HUB_DISABLE_PROGRESS_BARS"
 
 
 def _env(value: str | None) -> str | None:

@@ -170,3 +170,20 @@ def test_progress_on_stderr_unless_quiet(run_dir, tmp_path):
     assert quiet.stdout == shown.stdout
     piped = runner.invoke(app, ["scan", str(run_dir)])  # stderr not a terminal: no bars in a log
     assert piped.exit_code == 0 and piped.stderr == ""
+
+
+@pytest.mark.slow
+def test_recompute_shows_scoring_progress_unless_quiet(tmp_path):
+    """--quiet silences transformers' own "Loading weights" bar too."""
+    pytest.importorskip("transformers")
+    from paths import DEMO_RUN
+
+    checkpoint = DEMO_RUN / "checkpoints/verl_agent_alfworld/grpo_tinyllama_demo/global_step_150"
+    args = ["recompute", str(DEMO_RUN / "rollout_data"), "--model", str(checkpoint), "--max-samples", "4",
+            "--device", "cpu"]
+    env = {"FORCE_COLOR": "1", "COLUMNS": "100"}
+    shown = runner.invoke(app, [*args, "--out", str(tmp_path / "a")], env=env)
+    assert shown.exit_code == 0, shown.output
+    assert "Scoring outputs" in shown.stderr and "4/4" in shown.stderr
+    quiet = runner.invoke(app, [*args, "--out", str(tmp_path / "b"), "--quiet"], env=env)
+    assert quiet.exit_code == 0 and quiet.stderr == ""
