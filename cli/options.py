@@ -70,10 +70,13 @@ Sensitivity = Annotated[
 
 @contextmanager
 def progress_unless(quiet: bool) -> Iterator[None]:
-    """Progress bars on stderr for the block, unless ``--quiet``, which also silences the bars of
-    Hugging Face libraries (transformers' "Loading weights")."""
+    """Progress bars on stderr for the block, unless ``--quiet``. The bars of Hugging Face libraries
+    (transformers' "Loading weights") follow ours: hidden with ``--quiet`` or when stderr is not a
+    terminal."""
+    from rich.console import Console
+
     with progress.enabled(not quiet):
-        if not quiet:
+        if not quiet and Console(stderr=True).is_terminal:
             yield
             return
         saved = os.environ.get(_HF_BARS)

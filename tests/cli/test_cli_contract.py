@@ -187,3 +187,5 @@ def test_recompute_shows_scoring_progress_unless_quiet(tmp_path):
     assert "Scoring outputs" in shown.stderr and "4/4" in shown.stderr
     quiet = runner.invoke(app, [*args, "--out", str(tmp_path / "b"), "--quiet"], env=env)
     assert quiet.exit_code == 0 and quiet.stderr == ""
+    piped = runner.invoke(app, [*args, "--out", str(tmp_path / "c")])  # stderr not a terminal: no bars
+    assert piped.exit_code == 0 and piped.stderr == ""
