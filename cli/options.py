@@ -1,8 +1,9 @@
-"""Options shared by several commands.
+"""Options shared by several commands, each checked when parsed (a bad value is one ``Error:`` line).
 
 ``--strict``, ``--columns`` and ``--run`` map to the keyword arguments of the same name of
 ``entropy_lens.read_run``; ``--quiet`` hides the progress bars (``entropy_lens.progress``);
-``--sensitivity`` is ``phases_of_run``'s.
+``--sensitivity`` is ``phases_of_run``'s, ``--env`` the detectors', ``--device`` and
+``--trust-checkpoint`` ``models.load_policy``'s.
 """
 
 from __future__ import annotations
@@ -79,21 +80,17 @@ def progress_unless(quiet: bool) -> Iterator[None]:
         if not quiet and Console(stderr=True).is_terminal:
             yield
             return
-        saved = os.environ.get(_HF_BARS)
-        os.environ[_HF_BARS] = "1"  # read when transformers / huggingface_hub are first imported
         transformers = sys.modules.get("transformers")
-        was_on = transformers is None or transformers.utils.logging.is_progress_bar_enabled()
-        if transformers is not None:
-            transformers.utils.logging.disable_progress_bar()
+        if transformers is None:  # read when huggingface_hub is first imported, for the process
+            os.environ[_HF_BARS] = "1"
+            yield
+            return
+        was_on = transformers.utils.logging.is_progress_bar_enabled()
+        transformers.utils.logging.disable_progress_bar()
         try:
             yield
         finally:
-            if saved is None:
-                os.environ.pop(_HF_BARS, None)
-            else:
-                os.environ[_HF_BARS] = saved
-            transformers = sys.modules.get("transformers")
-            if transformers is not None and was_on:
+            if was_on:
                 transformers.utils.logging.enable_progress_bar()
 
 
