@@ -52,10 +52,16 @@ def recompute(
     out: Annotated[Path, typer.Option("--out", "-o", metavar="DIR", help="Output folder.")],
     split: Annotated[Split, typer.Option(help="Which rollouts to score.")] = Split.all,
     step: Annotated[list[int] | None, typer.Option(min=0, metavar="STEP", help="Only this step (repeatable).")] = None,
-    max_samples: Annotated[int | None, typer.Option(min=1, metavar="N", help="Score at most this many outputs.")] = None,
+    max_samples: Annotated[
+        int | None, typer.Option(min=1, metavar="N", help="Score at most this many outputs.")
+    ] = None,
     token_budget: Annotated[int, typer.Option(min=1, metavar="TOKENS", help="Padded tokens per forward pass.")] = 16384,
-    chunk_size: Annotated[int, typer.Option(min=1, metavar="ROWS", help="lm-head rows per chunk (memory knob).")] = 4096,
-    max_length: Annotated[int, typer.Option(min=2, metavar="TOKENS", help="Longest sequence; prompts lose their start.")] = 8192,
+    chunk_size: Annotated[
+        int, typer.Option(min=1, metavar="ROWS", help="lm-head rows per chunk (memory knob).")
+    ] = 4096,
+    max_length: Annotated[
+        int, typer.Option(min=2, metavar="TOKENS", help="Longest sequence; prompts lose their start.")
+    ] = 8192,
     device: Device = "auto",
     dtype: Annotated[Dtype, typer.Option(help="Model dtype (auto: the checkpoint's; float32 on CPU).")] = Dtype.auto,
     label_rule: Annotated[LabelRule, typer.Option(help="What makes an output correct.")] = LabelRule.auto,

@@ -101,8 +101,8 @@ def test_named_test_and_bench_files_exist():
 def test_named_extras_exist():
     extras = set(tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"])
     sources = [*TEXT.values(), *(p.read_text() for p in (ROOT / "entropy_lens").rglob("*.py"))]
-    named = {e for text in sources for e in re.findall(r"entropy-lens\[(\w+)\]|\.\[(\w+)\]|MissingDependency\(\"[\w-]+\", \"(\w+)\"", text)}
-    named = {e for group in named for e in group if e}
+    pattern = r"entropy-lens\[(\w+)\]|\.\[(\w+)\]|MissingDependency\(\"[\w-]+\", \"(\w+)\""
+    named = {e for text in sources for group in re.findall(pattern, text) for e in group if e}
     assert named and sorted(named - extras) == []
 
 

@@ -95,7 +95,7 @@ def read_run(
             after a ``/`` (``exp_a`` for ``logs/proj/exp_a``).
 
     Raises:
-        RunNotFound: ``path`` does not exist or is an empty folder.
+        RunNotFound: ``path`` does not exist, is an empty folder or an output folder of ours.
         RunNotRecognized: nothing inside is in a known format.
         InvalidInput: a file is unreadable as a whole (or any bad line, with ``strict``), or a
             column of ``columns`` is missing.
@@ -126,6 +126,10 @@ def read_runs(path: str | Path, *, strict: bool = False, columns: dict[str, str]
         raise RunNotFound(root)
     if root.is_dir() and not any(root.iterdir()):
         raise RunNotFound(root, "is an empty folder")
+    if root.is_dir() and (root / MARKER).exists():
+        raise RunNotFound(
+            root, f"is an entropy-lens output folder ({MARKER}), not a run; point at the run it came from"
+        )
     if root.is_file() and root.stat().st_size == 0:
         raise RunNotFound(root, "is an empty file")
     file_readers = _file_readers(columns)

@@ -67,3 +67,15 @@ def test_inspect_on_an_unreadable_folder_does_not_suggest_inspect(tmp_path):
     result = runner.invoke(app, ["inspect", str(tmp_path)])
     assert result.exit_code == 1 and "entropy-lens inspect" not in result.stderr
     assert "(1 file looked at)" in result.stderr and "--columns" in result.stderr
+
+
+def test_an_output_folder_is_not_read_as_a_run(tmp_path):
+    from entropy_lens.outputs import MARKER, mark, write_text
+
+    out = mark(tmp_path / "report")
+    write_text(out / "diagnosis.json", "{}")
+    result = runner.invoke(app, ["inspect", str(out)])
+    assert result.exit_code == 1
+    assert result.stderr == (
+        f"Error: {out}: is an entropy-lens output folder ({MARKER}), not a run; point at the run it came from\n"
+    )
