@@ -28,7 +28,7 @@ CHECKPOINT = DEMO_RUN / "checkpoints/verl_agent_alfworld/grpo_tinyllama_demo/glo
 PLACEHOLDERS = {
     "RUN_DIR": str(DEMO_RUN), "FILE_OR_RUN_DIR": str(DEMO_RUN), "ROLLOUTS": str(DEMO_RUN), "FILE": str(DEMO_RUN),
     "data/demo_run": str(DEMO_RUN), "CKPT": str(CHECKPOINT), "ENV": "alfworld", "DIR": "{out}",
-    "demo-report": "{out}",
+    "demo-report": "{out}", ".": str(DEMO_RUN),  # `cd run && entropy-lens analyze .`
 }
 CHEAP = {"inspect", "phases", "watch"}  # seconds on the demo run; the others are run by the slow test
 
@@ -72,7 +72,8 @@ def test_documented_command_parses(tmp_path, document, line):
     "document, line", [(d, c) for d, c in COMMANDS if c.split()[1] in CHEAP],
     ids=[f"{d}: {c}" for d, c in COMMANDS if c.split()[1] in CHEAP],
 )
-def test_cheap_documented_command_runs_on_the_demo(tmp_path, document, line):
+def test_cheap_documented_command_runs_on_the_demo(tmp_path, monkeypatch, document, line):
+    monkeypatch.chdir(tmp_path)  # default output folders go here
     args = argv(line, tmp_path / "out") + (["--once"] if line.split()[1] == "watch" else [])
     result = runner.invoke(app, args)
     assert result.exit_code == 0, result.output
@@ -82,7 +83,8 @@ def test_cheap_documented_command_runs_on_the_demo(tmp_path, document, line):
 @pytest.mark.parametrize(
     "document, line", [(d, c) for d, c in COMMANDS if c.split()[1] in {"analyze", "scan", "export"}],
 )
-def test_documented_command_runs_on_the_demo(tmp_path, document, line):
+def test_documented_command_runs_on_the_demo(tmp_path, monkeypatch, document, line):
+    monkeypatch.chdir(tmp_path)  # default output folders go here
     result = runner.invoke(app, argv(line, tmp_path / "out"))
     assert result.exit_code == 0, result.output
 
