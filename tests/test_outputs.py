@@ -73,3 +73,8 @@ def test_the_marker_is_ours_and_only_in_output_folders(tmp_path):
     assert not (tmp_path / "plain" / MARKER).exists()  # a plain write does not mark
     out = mark(tmp_path / "out")
     assert check_out_dir(out, frozenset({"report.html"})) == out  # the marker is not a foreign file
+
+
+def test_the_marker_name_is_the_documented_one():
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    assert MARKER == ".entropy-lens-output" and f"`{MARKER}`" in readme

@@ -189,3 +189,12 @@ def test_recompute_shows_scoring_progress_unless_quiet(tmp_path):
     assert quiet.exit_code == 0 and quiet.stderr == ""
     piped = runner.invoke(app, [*args, "--out", str(tmp_path / "c")])  # stderr not a terminal: no bars
     assert piped.exit_code == 0 and piped.stderr == ""
+
+
+@pytest.mark.parametrize("name", ["analyze", "phases"])
+def test_sensitivity_floor(name, tmp_path):
+    command = COMMAND.commands[name]
+    with command.make_context(name, [str(tmp_path), "--sensitivity", str(MIN_SENSITIVITY)]) as context:
+        assert context.params["sensitivity"] == MIN_SENSITIVITY == 0.01
+    for value in ("0.0099", "inf", "-inf"):
+        one_error(runner.invoke(app, [name, str(tmp_path), "--sensitivity", value]), "--sensitivity")
