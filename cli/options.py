@@ -51,7 +51,8 @@ Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars on 
 
 JsonOut = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
 
-#: The smallest ``--sensitivity``: it divides the change-point penalty, so it must be positive.
+#: The smallest ``--sensitivity``: it divides the change-point penalty (and the eruption threshold's
+#: square), so it must be positive; 0.01 makes the penalty 100 times the default.
 MIN_SENSITIVITY = 0.01
 
 
