@@ -21,7 +21,7 @@ FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "verl"
 def test_real_rollout_dump():
     path = EXTERNAL / "verl_rollout_dump_zyqiu6" / "1.jsonl"
     if not path.is_file():
-        pytest.skip(f"{path} not present (real third-party files; see tests/conftest.py)")
+        pytest.skip(f"{path} not present (real third-party files; see tests/paths.py)")
     reader = VerlRolloutDumpReader()
     table = reader.read(path)
     frame = table.frame
