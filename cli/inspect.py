@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from entropy_lens.cli.options import Columns, RunName, Strict
+from entropy_lens.cli.options import Columns, JsonOut, Quiet, RunName, Strict, progress_unless
 from entropy_lens.cli.output import print_json, warn_problems
 from entropy_lens.readers import read_run, read_runs
 from entropy_lens.run import Run
@@ -15,26 +15,29 @@ from entropy_lens.summary import summarize
 
 
 def inspect(
-    run_dir: Annotated[Path, typer.Argument(help="Run directory (or a single log/dump file).")],
-    json_out: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    run_dir: Annotated[Path, typer.Argument(metavar="RUN_DIR", help="Run directory (or a single log/dump file).")],
+    json_out: JsonOut = False,
     strict: Strict = False,
     columns: Columns = None,
     run: RunName = None,
+    quiet: Quiet = False,
 ) -> None:
     """Show formats, step range, metric keys (raw → canonical), rollouts per step and checkpoints;
-    every run, when the folder holds several (``--json``: ``{"path", "runs": [...]}``).
+    every run, when the folder holds several.
 
-    In Python: ``entropy_lens.summary.summarize(entropy_lens.read_run(run_dir))``;
-    ``entropy_lens.readers.read_runs(run_dir)`` for every run.
+    --json prints {"path": RUN_DIR, "runs": [one object per run]}, for one run as for several.
+    In Python: entropy_lens.summary.summarize(entropy_lens.read_run(run_dir));
+    entropy_lens.readers.read_runs(run_dir) for every run.
     """
-    if run is None:
-        runs = read_runs(run_dir, strict=strict, columns=columns)
-    else:
-        runs = [read_run(run_dir, strict=strict, columns=columns, run=run)]
+    with progress_unless(quiet):
+        if run is None:
+            runs = read_runs(run_dir, strict=strict, columns=columns)
+        else:
+            runs = [read_run(run_dir, strict=strict, columns=columns, run=run)]
     summaries = [summarize(r) for r in runs]
     warn_problems(Run(path=run_dir, problems=list(dict.fromkeys(p for r in runs for p in r.problems))))
     if json_out:
-        print_json(summaries[0] if len(runs) == 1 else {"path": str(run_dir), "runs": summaries})
+        print_json({"path": str(run_dir), "runs": summaries})
         return
     if len(runs) > 1:
         typer.echo(f"{run_dir} holds {len(runs)} runs; analyze one with --run NAME.\n")

@@ -7,26 +7,30 @@ from typing import Annotated
 
 import typer
 
-from entropy_lens.cli.options import Columns, RunName
+from entropy_lens.cli.options import Columns, JsonOut, Quiet, RunName, Sensitivity, Strict, progress_unless
 from entropy_lens.cli.output import print_json, warn_problems
 from entropy_lens.phases import PhaseResult, align_cosignals, phases_of_run
 from entropy_lens.readers import read_run
 
 
 def phases(
-    path: Annotated[Path, typer.Argument(help="Run directory, a log, or a CSV/JSONL with a step column.")],
+    path: Annotated[
+        Path, typer.Argument(metavar="FILE_OR_RUN_DIR", help="Run directory, a log, or a CSV/JSONL with a step column.")
+    ],
     metric: Annotated[str, typer.Option(help="Series to segment (canonical or raw name).")] = "entropy",
-    sensitivity: Annotated[float, typer.Option(min=0.01, help=">1 finds smaller eruptions, <1 fewer.")] = 1.0,
-    json_out: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
-    strict: Annotated[bool, typer.Option(help="Fail on the first unparsable line.")] = False,
+    sensitivity: Sensitivity = 1.0,
+    json_out: JsonOut = False,
+    strict: Strict = False,
     columns: Columns = None,
     run_name: RunName = None,
+    quiet: Quiet = False,
 ) -> None:
     """Segment one metric into eruption / decay / recovery phases and align the co-signals.
 
-    In Python: ``entropy_lens.phases.phases_of_run(entropy_lens.read_run(path), metric)``.
+    In Python: entropy_lens.phases.phases_of_run(entropy_lens.read_run(path), metric).
     """
-    run = read_run(path, strict=strict, columns=columns, run=run_name)
+    with progress_unless(quiet):
+        run = read_run(path, strict=strict, columns=columns, run=run_name)
     warn_problems(run)
     result = phases_of_run(run, metric, sensitivity=sensitivity)
     cosignals = align_cosignals(run.metrics, result)

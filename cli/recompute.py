@@ -2,52 +2,89 @@
 
 from __future__ import annotations
 
+from enum import Enum
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from entropy_lens.cli.options import Columns, RunName, Strict
+from entropy_lens.cli.options import Columns, Device, Quiet, RunName, Strict, TrustCheckpoint, progress_unless
 from entropy_lens.cli.output import print_json, warn_problems
-from entropy_lens.outputs import check_out_dir
+from entropy_lens.outputs import check_out_dir, mark
 from entropy_lens.readers import read_run
 from entropy_lens.recompute.pipeline import OUR_FILES, select_rollouts
 from entropy_lens.recompute.pipeline import recompute as recompute_rollouts
 
 
+class Split(str, Enum):
+    """Which rollouts to score."""
+
+    train = "train"
+    val = "val"
+    all = "all"
+
+
+class Dtype(str, Enum):
+    """Model dtype (``models.load_policy``)."""
+
+    auto = "auto"
+    bfloat16 = "bfloat16"
+    float16 = "float16"
+    float32 = "float32"
+
+
+class LabelRule(str, Enum):
+    """What makes an output correct (``separation.labels``)."""
+
+    auto = "auto"
+    success = "success"
+    reward = "reward"
+    advantage = "advantage"
+
+
 def recompute(
-    rollouts: Annotated[Path, typer.Argument(help="Rollout dump file, or a run directory holding dumps.")],
-    model: Annotated[Path, typer.Option("--model", "-m", help="Checkpoint: HF folder or global_step_N.")],
-    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder.")],
-    split: Annotated[str, typer.Option(help="train, val or all.")] = "all",
-    step: Annotated[list[int] | None, typer.Option(help="Only these steps (repeatable).")] = None,
-    max_samples: Annotated[int | None, typer.Option(help="Score at most this many outputs.")] = None,
-    token_budget: Annotated[int, typer.Option(help="Padded tokens per forward pass.")] = 16384,
-    chunk_size: Annotated[int, typer.Option(help="lm-head rows per chunk (memory knob).")] = 4096,
-    max_length: Annotated[int, typer.Option(help="Longest sequence; prompts lose their start.")] = 8192,
-    device: Annotated[str, typer.Option(help="auto, cpu, cuda, cuda:1, …")] = "auto",
-    dtype: Annotated[str, typer.Option(help="auto, bfloat16, float16, float32.")] = "auto",
-    label_rule: Annotated[str, typer.Option(help="Correct = auto, success, reward or advantage.")] = "auto",
-    trust_checkpoint: Annotated[
-        bool, typer.Option(help="Allow full unpickling of .pt shards (only for files you trust).")
-    ] = False,
+    rollouts: Annotated[
+        Path, typer.Argument(metavar="ROLLOUTS", help="Rollout dump file, or a run directory holding dumps.")
+    ],
+    model: Annotated[
+        Path, typer.Option("--model", "-m", metavar="CKPT", help="Checkpoint: HF folder, GGUF file or global_step_N.")
+    ],
+    out: Annotated[Path, typer.Option("--out", "-o", metavar="DIR", help="Output folder.")],
+    split: Annotated[Split, typer.Option(help="Which rollouts to score.")] = Split.all,
+    step: Annotated[list[int] | None, typer.Option(min=0, metavar="STEP", help="Only this step (repeatable).")] = None,
+    max_samples: Annotated[
+        int | None, typer.Option(min=1, metavar="N", help="Score at most this many outputs.")
+    ] = None,
+    token_budget: Annotated[int, typer.Option(min=1, metavar="TOKENS", help="Padded tokens per forward pass.")] = 16384,
+    chunk_size: Annotated[
+        int, typer.Option(min=1, metavar="ROWS", help="lm-head rows per chunk (memory knob).")
+    ] = 4096,
+    max_length: Annotated[
+        int, typer.Option(min=2, metavar="TOKENS", help="Longest sequence; prompts lose their start.")
+    ] = 8192,
+    device: Device = "auto",
+    dtype: Annotated[Dtype, typer.Option(help="Model dtype (auto: the checkpoint's; float32 on CPU).")] = Dtype.auto,
+    label_rule: Annotated[LabelRule, typer.Option(help="What makes an output correct.")] = LabelRule.auto,
+    trust_checkpoint: TrustCheckpoint = False,
     strict: Strict = False,
     columns: Columns = None,
     run: RunName = None,
+    quiet: Quiet = False,
 ) -> None:
     """Score rollouts under a checkpoint: DIR/tokens.parquet, samples.parquet, hidden.npz, separation.json.
 
-    In Python: ``entropy_lens.recompute.pipeline.recompute(model, rollouts_table, out_dir)``.
+    In Python: entropy_lens.recompute.pipeline.recompute(model, rollouts_table, out_dir).
     """
     check_out_dir(out, OUR_FILES)
-    chosen_run = read_run(rollouts, strict=strict, columns=columns, run=run)
-    warn_problems(chosen_run)
-    chosen = select_rollouts(chosen_run, split=split, steps=step, max_samples=max_samples)
-    summary = recompute_rollouts(
-        model, chosen, out,
-        token_budget=token_budget, chunk_size=chunk_size, max_length=max_length,
-        device=device, dtype=dtype, label_rule=label_rule, trust_checkpoint=trust_checkpoint,
-    )
+    with progress_unless(quiet):
+        chosen_run = read_run(rollouts, strict=strict, columns=columns, run=run)
+        warn_problems(chosen_run)
+        chosen = select_rollouts(chosen_run, split=split.value, steps=step, max_samples=max_samples)
+        summary = recompute_rollouts(
+            model, chosen, mark(out),
+            token_budget=token_budget, chunk_size=chunk_size, max_length=max_length,
+            device=device, dtype=dtype.value, label_rule=label_rule.value, trust_checkpoint=trust_checkpoint,
+        )
     print_json({k: v for k, v in summary.items() if k != "separation"} | {
         "separation": summary["separation"]["layers"], "out": str(out)
     })

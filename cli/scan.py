@@ -6,38 +6,37 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from entropy_lens.cli.options import Columns, RunName
-from entropy_lens.cli.output import print_json, warn_problems
 
+from entropy_lens.cli.options import Columns, Env, JsonOut, Quiet, RunName, Strict, progress_unless
+from entropy_lens.cli.output import print_json, warn_problems
 from entropy_lens.detectors import scan_run
 from entropy_lens.detectors.groups import GROUP_SIGNALS
-from entropy_lens.environments import ENVIRONMENTS
 from entropy_lens.errors import NoRollouts
 from entropy_lens.readers import read_run
 
 
 def scan(
-    rollouts: Annotated[Path, typer.Argument(help="Rollout dump file, or a run directory holding dumps.")],
-    json_out: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
-    env: Annotated[
-        str | None, typer.Option(help=f"Environment format [default: recognised]: {', '.join(ENVIRONMENTS)}.")
-    ] = None,
-    strict: Annotated[bool, typer.Option(help="Fail on the first unparsable line.")] = False,
+    rollouts: Annotated[
+        Path, typer.Argument(metavar="ROLLOUTS", help="Rollout dump file, or a run directory holding dumps.")
+    ],
+    json_out: JsonOut = False,
+    env: Env = None,
+    strict: Strict = False,
     columns: Columns = None,
     run_name: RunName = None,
+    quiet: Quiet = False,
 ) -> None:
     """Flag duplication and hallucination in every policy output; rates per step, onsets.
 
-    In Python: ``entropy_lens.detectors.scan_run(entropy_lens.read_run(path))``. Dumps larger
+    In Python: entropy_lens.detectors.scan_run(entropy_lens.read_run(path)). Dumps larger
     than memory are read in batches of whole steps.
     """
-    if env is not None and env not in ENVIRONMENTS:
-        raise typer.BadParameter(f"choose one of {', '.join(ENVIRONMENTS)}", param_hint="--env")
-    run = read_run(rollouts, strict=strict, columns=columns, run=run_name)
-    warn_problems(run)
-    if not run.n_rollouts:
-        raise NoRollouts(rollouts)
-    result = scan_run(run, env=env)
+    with progress_unless(quiet):
+        run = read_run(rollouts, strict=strict, columns=columns, run=run_name)
+        warn_problems(run)
+        if not run.n_rollouts:
+            raise NoRollouts(rollouts)
+        result = scan_run(run, env=env)
     if json_out:
         print_json(result.to_dict())
         return

@@ -13,14 +13,16 @@ from entropy_lens.watch import Watcher
 
 
 def watch(
-    run_dir: Annotated[Path, typer.Argument(help="Run directory (or one log) that is still being written.")],
+    run_dir: Annotated[
+        Path, typer.Argument(metavar="RUN_DIR", help="Run directory (or one log) that is still being written.")
+    ],
     metric: Annotated[str, typer.Option(help="Metric to watch (canonical or raw name).")] = "entropy",
     interval: Annotated[float, typer.Option(min=0.1, help="Seconds between looks at the logs.")] = 5.0,
     once: Annotated[bool, typer.Option("--once", help="Read what is there now, report, and exit.")] = False,
 ) -> None:
     """Follow console logs, JSONL metric logs and TensorBoard files; warn at each eruption's onset.
 
-    Stops on Ctrl-C. In Python: ``entropy_lens.watch.Watcher(run_dir).poll()``.
+    Stops on Ctrl-C. In Python: entropy_lens.watch.Watcher(run_dir).poll().
     """
     watcher = Watcher(run_dir, metric=metric)
     typer.echo(f"Watching {run_dir} for {metric} eruptions (Ctrl-C to stop).")

@@ -36,7 +36,8 @@ class RunNotRecognized(EntropyLensError):
         supported = f" Supported: {'; '.join(self.formats)}." if self.formats else ""
         super().__init__(
             f"{path}: no metrics, rollout dumps or checkpoints in a known format "
-            f"({looked_at} files looked at). Run `entropy-lens inspect {path}` for details.{supported}"
+            f"({looked_at} file{'s' if looked_at != 1 else ''} looked at).{supported} A CSV, JSONL or Parquet table whose columns are "
+            "named otherwise is read with --columns (e.g. --columns step=Step,entropy=ent_mean)."
         )
 
 
@@ -76,13 +77,16 @@ class InvalidInput(EntropyLensError):
 class MissingMetric(EntropyLensError):
     """The metric asked for never appears in the run."""
 
-    def __init__(self, name: str, where: Path | str, available: list[str] | None = None):
+    def __init__(
+        self, name: str, where: Path | str, available: list[str] | None = None, label: str = "Available"
+    ):
         self.name = name
+        self.available = sorted(available or [])
         hint = ""
         if available:
-            shown = ", ".join(sorted(available)[:12])
+            shown = ", ".join(self.available[:12])
             more = f" (+{len(available) - 12} more)" if len(available) > 12 else ""
-            hint = f" Available: {shown}{more}."
+            hint = f" {label}: {shown}{more}."
         super().__init__(f"{where}: metric '{name}' never appears.{hint} Choose one with --metric.")
 
 
@@ -120,6 +124,14 @@ class OutputExists(EntropyLensError):
     def __init__(self, path: Path | str, reason: str):
         self.path = Path(path)
         super().__init__(f"{path}: {reason}")
+
+
+class OutputNotWritable(EntropyLensError):
+    """The output folder cannot be created or written to."""
+
+    def __init__(self, path: Path | str, reason: str):
+        self.path = Path(path)
+        super().__init__(f"{path}: cannot write output here ({reason}); choose another --out")
 
 
 class NoRollouts(EntropyLensError):

@@ -1,4 +1,10 @@
-"""Writing results safely: atomic files (temp file, then rename) and strict JSON."""
+"""Writing results safely: atomic files (temp file, then rename) and strict JSON.
+
+Every output folder of a command (``analyze``, ``recompute``, ``export``) gets a ``MARKER``
+file (``mark``), so that run discovery (``readers.discover``) skips output folders placed inside
+a run directory. Files get the mode
+a plain ``open`` would give them (0666 less the umask), not the temp file's 0600.
+"""
 
 from __future__ import annotations
 
@@ -13,7 +19,10 @@ import numpy as np
 import polars as pl
 import pyarrow.parquet as pq
 
-from entropy_lens.errors import OutputExists
+from entropy_lens.errors import OutputExists, OutputNotWritable
+
+#: Written into every output folder of a command; ``readers.discover`` skips such folders.
+MARKER = ".entropy-lens-output"
 
 
 def jsonable(value):
@@ -38,13 +47,48 @@ def dumps(payload) -> str:
     return json.dumps(jsonable(payload), indent=2, allow_nan=False, ensure_ascii=False)
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def _made(folder: Path) -> Path:
+    """``folder``, created with its parents if missing."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputNotWritable(folder, exc.strerror or str(exc)) from None
+    return folder
+
+
+def mark(folder: Path) -> Path:
+    """Create the output folder ``folder`` (and parents) with its ``MARKER``.
+
+    Raises:
+        OutputNotWritable: the folder cannot be created or written to.
+    """
+    marker = _made(Path(folder)) / MARKER
+    if not marker.exists():
+        write_text(marker, "Written by entropy-lens; run discovery skips this folder.\n")
+    return Path(folder)
+
+
 def write_atomically(path: Path, write: Callable[[Path], None]) -> Path:
-    """Call ``write(tmp)`` on a temp file beside ``path``, then rename it into place."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    """Call ``write(tmp)`` on a temp file beside ``path``, then rename it into place.
+
+    Raises:
+        OutputNotWritable: the folder cannot be created or written to.
+    """
+    _made(path.parent)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as exc:
+        raise OutputNotWritable(path.parent, exc.strerror or str(exc)) from None
     os.close(fd)
     try:
         write(Path(tmp))
+        os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -90,13 +134,26 @@ def check_out_dir(path: Path, ours: frozenset[str]) -> Path:
 
     Raises:
         OutputExists: ``path`` is a file, or holds anything else.
+        OutputNotWritable: ``path`` (or the folder it would be created in) is not writable.
     """
     path = Path(path)
     if path.exists() and not path.is_dir():
         raise OutputExists(path, "exists and is not a folder; choose another --out")
+    _check_writable(path)
     if path.is_dir():
-        foreign = sorted(p.name for p in path.iterdir() if p.name not in ours)
+        foreign = sorted(p.name for p in path.iterdir() if p.name not in ours | {MARKER})
         if foreign:
             shown = ", ".join(foreign[:3]) + (" …" if len(foreign) > 3 else "")
             raise OutputExists(path, f"already holds files entropy-lens did not write ({shown}); choose a new --out")
     return path
+
+
+def _check_writable(path: Path) -> None:
+    """``path``, or its nearest existing ancestor, is a folder this process may write into."""
+    existing = path.absolute()
+    while not existing.exists():
+        existing = existing.parent
+    if not existing.is_dir():
+        raise OutputNotWritable(path, f"{existing} is a file, not a folder")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise OutputNotWritable(path, f"{existing} is not writable (permission denied)")

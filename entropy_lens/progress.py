@@ -2,6 +2,8 @@
 
 Library code reports progress through ``track``; nothing is shown unless the caller turned it on
 with ``enabled(True)`` (the CLI does, unless ``--quiet``), so library users and tests stay silent.
+Nor is anything shown when stderr is not a terminal (a CI log, a pipe) unless rich is told it is
+one (``FORCE_COLOR=1``): a bar redrawn into a log is noise.
 
 >>> with track("Scanning outputs", total=3) as advance:
 ...     for _ in range(3):
@@ -46,7 +48,11 @@ def track(description: str, total: float | None = None) -> Iterator[Callable[[fl
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
+    console = Console(stderr=True)
+    if not console.is_terminal:
+        yield lambda n=1: None
+        return
     columns = [SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()]
-    with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
+    with Progress(*columns, console=console, transient=True) as bar:
         task = bar.add_task(description, total=total)
         yield lambda n=1: bar.advance(task, n)

@@ -84,6 +84,12 @@ class Run:
         """Sorted batches of whole (split, step) blocks, about ``batch_rows`` rows each."""
         return self.rollout_store.batches(batch_rows)
 
+    def to_pandas(self) -> dict:
+        """The canonical tables as pandas DataFrames: ``metrics``, ``rollouts``, ``checkpoints``
+        (the rollouts are read into memory whole)."""
+        tables = {"metrics": self.metrics, "rollouts": self.rollouts, "checkpoints": self.checkpoints}
+        return {name: table.to_pandas() for name, table in tables.items()}
+
     @property
     def metric_names(self) -> list[str]:
         return sorted(self.metrics["name"].unique().to_list())

@@ -76,6 +76,7 @@ METRIC_ALIASES: dict[str, tuple[str, ...]] = {
         "ppo_actor/update/entropy/avg",
         "critic/entropy/mean",
         "train/entropy_loss",
+        "actor/main_chain/entropy",  # DEEP_GRPO's verl fork (W&B CSV export, ../shared/external)
     ),
     "reward": (
         "critic/score/mean",

@@ -1,8 +1,4 @@
-"""Shared fixtures and marker handling.
-
-Real third-party files live in ``../shared/external`` beside the repository (CI lays a copy of
-``shared/`` there too); ``EXTERNAL`` points at it.
-"""
+"""Shared fixtures and marker handling; where the data lives: ``paths``."""
 
 from __future__ import annotations
 
@@ -10,10 +6,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-
-ROOT = Path(__file__).resolve().parent.parent
-EXTERNAL = ROOT.parent / "shared" / "external"
-DEMO_RUN = ROOT / "data" / "demo_run"
+from paths import ABSENT, DEMO_RUN, EXTERNAL
 
 
 def pytest_collection_modifyitems(config, items):
@@ -36,7 +29,7 @@ def pytest_collection_modifyitems(config, items):
 def external() -> Path:
     """``../shared/external``: real files other people produced (see its SOURCES.md)."""
     if not EXTERNAL.is_dir():
-        pytest.skip(f"{EXTERNAL} not present")
+        pytest.skip(ABSENT)
     return EXTERNAL
 
 

@@ -71,7 +71,9 @@ def test_per_step_rates_follow_the_plant(analyzed, truth):
 def test_inspect_lists_the_demo_run(demo_run):
     result = runner.invoke(app, ["inspect", str(demo_run), "--json"])
     assert result.exit_code == 0, result.output
-    summary = json.loads(result.stdout)
+    payload = json.loads(result.stdout)
+    assert payload["path"] == str(demo_run) and len(payload["runs"]) == 1
+    summary = payload["runs"][0]
     assert summary["step_min"] == 0 and summary["step_max"] == 300
     assert {"entropy", "reward", "response_length", "grad_norm"} <= set(summary["metrics"])
     assert [c["step"] for c in summary["checkpoints"]] == [150, 300]

@@ -1,10 +1,15 @@
 import json
 import math
+import os
+import stat
+from pathlib import Path
 
 import numpy as np
 import polars as pl
+import pytest
 
-from entropy_lens.outputs import dumps, jsonable, write_json, write_parquet, write_text
+from entropy_lens.errors import OutputNotWritable
+from entropy_lens.outputs import MARKER, check_out_dir, dumps, jsonable, mark, write_json, write_parquet, write_text
 
 
 def test_jsonable_turns_numpy_and_nonfinite_into_json():
@@ -35,3 +40,41 @@ def test_failed_write_keeps_the_old_file(tmp_path):
         pass
     assert json.loads(target.read_text()) == {"old": True}
     assert [p.name for p in tmp_path.iterdir()] == ["d.json"]
+
+
+@pytest.mark.parametrize("umask, mode", [(0o022, 0o644), (0o077, 0o600), (0o002, 0o664)])
+def test_files_get_the_mode_open_would_give(tmp_path, umask, mode):
+    before = os.umask(umask)
+    try:
+        paths = [
+            write_text(tmp_path / "r.html", "x"),
+            write_json(tmp_path / "d.json", {}),
+            write_parquet(tmp_path / "m.parquet", pl.DataFrame({"step": [1]})),
+            mark(tmp_path / "out") / MARKER,
+        ]
+    finally:
+        os.umask(before)
+    assert [stat.S_IMODE(p.stat().st_mode) for p in paths] == [mode] * 4
+
+
+def test_unwritable_places_are_one_error_naming_the_folder(tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x")
+    with pytest.raises(OutputNotWritable, match=f"^{blocker}/out: cannot write output here .*is a file"):
+        check_out_dir(blocker / "out", frozenset())
+    with pytest.raises(OutputNotWritable, match="choose another --out$"):
+        write_text(blocker / "out" / "r.html", "x")
+    with pytest.raises(OutputNotWritable):
+        mark(Path("/proc/entropy-lens-test"))  # not creatable, even by root
+
+
+def test_the_marker_is_ours_and_only_in_output_folders(tmp_path):
+    write_text(tmp_path / "plain" / "r.html", "x")
+    assert not (tmp_path / "plain" / MARKER).exists()  # a plain write does not mark
+    out = mark(tmp_path / "out")
+    assert check_out_dir(out, frozenset({"report.html"})) == out  # the marker is not a foreign file
+
+
+def test_the_marker_name_is_the_documented_one():
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    assert MARKER == ".entropy-lens-output" and f"`{MARKER}`" in readme

@@ -28,6 +28,7 @@ from entropy_lens.detectors.hallucination import combine
 from entropy_lens.detectors.measures import with_measures
 from entropy_lens.detectors.onsets import onsets, primary_split
 from entropy_lens.detectors.view import policy_view
+from entropy_lens.progress import track
 from entropy_lens.rollout_store import RolloutStore
 from entropy_lens.run import Run
 from entropy_lens.schema import ROLLOUTS_SCHEMA, conform
@@ -104,7 +105,14 @@ def scan_run(
     run: Run, *, detectors: list[str] | None = None, env: str | None = None, batch_rows: int = 8192
 ) -> ScanResult:
     """``scan`` over ``run.rollout_batches``: bounded memory however large the run's dumps are."""
-    return scan_batches(run.rollout_batches(batch_rows), detectors=detectors, env=env)
+    with track("Scanning outputs", total=run.n_rollouts) as advance:
+
+        def counted() -> Iterator[pl.DataFrame]:
+            for batch in run.rollout_batches(batch_rows):
+                yield batch
+                advance(batch.height)
+
+        return scan_batches(counted(), detectors=detectors, env=env)
 
 
 def scan_batches(

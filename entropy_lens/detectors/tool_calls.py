@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import re
 
-from entropy_lens.errors import MissingDependency
+import jsonschema
 
 _TAGGED = re.compile(r"<tool_call>(.*?)(?:</tool_call>|\Z)", re.DOTALL)
 _BARE = re.compile(r'\{\s*"name"\s*:')
@@ -77,10 +77,6 @@ def check_call(call, schemas: dict[str, dict | None]) -> str | None:
 
 
 def _first_error(schema: dict, arguments: dict) -> str | None:
-    try:
-        import jsonschema
-    except ImportError as missing:
-        raise MissingDependency("jsonschema", "tools", "Checking tool-call arguments") from missing
     try:
         validator = jsonschema.validators.validator_for(schema)(schema)
         error = jsonschema.exceptions.best_match(validator.iter_errors(arguments))

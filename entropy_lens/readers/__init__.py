@@ -15,6 +15,8 @@ import polars as pl
 
 from entropy_lens.environments import annotate
 from entropy_lens.errors import InvalidInput, RunNotFound, RunNotRecognized, SeveralRuns, UnknownRun
+from entropy_lens.outputs import MARKER
+from entropy_lens.progress import track
 from entropy_lens.readers.base import Reader, Table
 from entropy_lens.readers.registry import FILE_READERS, FOLDER_READERS, supported_formats
 from entropy_lens.readers.restarts import merge_metrics
@@ -32,8 +34,9 @@ __all__ = ["Reader", "Table", "discover", "read_run", "read_runs"]
 def discover(root: Path, *, file_readers: list[Reader] | None = None) -> tuple[list[tuple[Path, Reader]], int]:
     """Every (path, reader) pair inside ``root``, and how many files were looked at.
 
-    Symbolic links to folders are not followed (no loops); hidden folders are skipped. A folder a
-    folder reader claims is not walked further, but the files directly inside it are still offered.
+    Symbolic links to folders are not followed (no loops); hidden folders and folders entropy-lens
+    wrote (``outputs.MARKER``: ``analyze --out RUN_DIR/diag``) are skipped. A folder a folder
+    reader claims is not walked further, but the files directly inside it are still offered.
     ``file_readers`` defaults to ``registry.FILE_READERS``.
     """
     file_readers = FILE_READERS if file_readers is None else file_readers
@@ -47,7 +50,7 @@ def discover(root: Path, *, file_readers: list[Reader] | None = None) -> tuple[l
         kept = []
         for name in sorted(dirs):
             sub = here / name
-            if name in _SKIP_DIRS or name.startswith("."):
+            if name in _SKIP_DIRS or name.startswith(".") or (sub / MARKER).exists():
                 continue
             reader = _first(FOLDER_READERS, sub)
             if reader:
@@ -92,7 +95,7 @@ def read_run(
             after a ``/`` (``exp_a`` for ``logs/proj/exp_a``).
 
     Raises:
-        RunNotFound: ``path`` does not exist or is an empty folder.
+        RunNotFound: ``path`` does not exist, is an empty folder or an output folder of ours.
         RunNotRecognized: nothing inside is in a known format.
         InvalidInput: a file is unreadable as a whole (or any bad line, with ``strict``), or a
             column of ``columns`` is missing.
@@ -123,6 +126,10 @@ def read_runs(path: str | Path, *, strict: bool = False, columns: dict[str, str]
         raise RunNotFound(root)
     if root.is_dir() and not any(root.iterdir()):
         raise RunNotFound(root, "is an empty folder")
+    if root.is_dir() and (root / MARKER).exists():
+        raise RunNotFound(
+            root, f"is an entropy-lens output folder ({MARKER}), not a run; point at the run it came from"
+        )
     if root.is_file() and root.stat().st_size == 0:
         raise RunNotFound(root, "is an empty file")
     file_readers = _file_readers(columns)
@@ -134,7 +141,11 @@ def read_runs(path: str | Path, *, strict: bool = False, columns: dict[str, str]
         raise RunNotRecognized(root, looked_at, supported_formats())
     base = root if root.is_dir() else root.parent
     spill = Spill()
-    parts = [part for item, reader in found for part in _parts(item, reader, base, file_readers, strict, spill)]
+    parts = []
+    with track(f"Reading {len(found)} file(s)", total=len(found)) as advance:
+        for item, reader in found:
+            parts += _parts(item, reader, base, file_readers, strict, spill)
+            advance()
     runs = [_assemble(root, name, members, spill) for name, members in group_runs(parts).items()]
     if columns and not any(s.reader == TableReader.name for r in runs for s in r.sources):
         runs[0].notes.append(f"--columns {_shown(columns)}: no CSV, JSONL or Parquet file had these columns")
@@ -156,7 +167,10 @@ def _parts(
     Rollout rows get their admissible actions from the prompts and go to ``spill`` at once, so
     a dump larger than memory is never held whole.
     """
-    table = reader.read(item)
+    try:
+        table = reader.read(item)
+    except OSError as exc:  # unreadable (permissions), vanished, a device error
+        raise InvalidInput(item, f"cannot be read ({exc.strerror or exc})") from None
     relative = str(item.relative_to(base))
     problems = [Problem(relative, p.line, p.reason) for p in table.problems]
     if strict and problems:

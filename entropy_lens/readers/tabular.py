@@ -8,7 +8,9 @@ Accepted (a file with a step column and numeric metric columns, as DESIGN promis
 * **W&B panel exports** (``"<run> - <metric>"``, ``"… __MIN"``, ``"… __MAX"``): see
   ``wide_metrics``; each row is labelled with its run, so runs are never merged into one series.
 * **Flat JSONL**, one object per line, ``{"step": N, "<metric>": value, …}`` (e.g. ADRS's paper
-  logs, W&B history exports, ``pandas.DataFrame.to_json(orient="records", lines=True)``).
+  logs, W&B history exports, ``pandas.DataFrame.to_json(orient="records", lines=True)``), or a
+  table of policy outputs whose objects already have ``step``, ``prompt`` and ``response`` keys
+  (no ``--columns`` needed).
 * **Parquet** with a step column (``pandas.DataFrame.to_parquet``, ``polars.DataFrame.write_parquet``):
   numeric and boolean columns are metrics, other columns are not.
 
@@ -107,6 +109,7 @@ def _first_line(path: Path) -> str:
 
 
 def _is_flat_record(line: str) -> bool:
+    """A JSON object with a step key and numbers (metrics), or with ``prompt`` and ``response`` (rollouts)."""
     try:
         record = json.loads(line)
     except ValueError:
@@ -114,6 +117,8 @@ def _is_flat_record(line: str) -> bool:
     key = _step_key(record) if isinstance(record, dict) else None
     if key is None:
         return False
+    if is_rollouts(list(record)):
+        return True
     values = [v for k, v in record.items() if k != key]
     numbers = [v for v in values if json_number(v) is not None]
     return bool(numbers) and all(v is None or json_number(v) is not None for v in values)

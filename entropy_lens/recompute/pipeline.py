@@ -20,6 +20,7 @@ import polars as pl
 
 from entropy_lens.errors import NoRollouts
 from entropy_lens.outputs import check_out_dir, write_atomically, write_json, write_parquet
+from entropy_lens.progress import track
 from entropy_lens.recompute.batching import encode
 from entropy_lens.recompute.tokens import TokenWriter
 from entropy_lens.rollout_store import SORT_KEYS
@@ -90,13 +91,14 @@ def recompute(
     per_sample: list[dict] = []
 
     def stream_tokens(tmp: Path) -> None:
-        with TokenWriter(tmp) as writer:
+        with TokenWriter(tmp) as writer, track("Scoring outputs", total=len(encoded)) as advance:
             for scored in score(
                 model, encoded, token_budget=token_budget, chunk_size=chunk_size, layers=layers, pad_id=pad_id
             ):
                 writer.write(scored)
                 pooled[scored.sample_id] = scored.pooled
                 per_sample.append(_sample_row(scored))
+                advance()
 
     write_atomically(out / "tokens.parquet", stream_tokens)
     seconds = time.perf_counter() - started

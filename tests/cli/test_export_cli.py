@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 from entropy_lens import read_run
 from entropy_lens.atif import SCHEMA_VERSION
 from entropy_lens.cli.main import app
+from entropy_lens.outputs import MARKER
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 runner = CliRunner()
@@ -25,14 +26,15 @@ def test_export_writes_valid_atif_and_can_run_again(tmp_path):
     n = rollouts.select("split", "step", "traj_id").n_unique()
     assert result.exit_code == 0, result.output
     assert result.stdout.strip() == f"Wrote {n} ATIF trajectories to {out}"
-    files = sorted(out.iterdir())
+    files = sorted(p for p in out.iterdir() if p.name != MARKER)
     assert len(files) == n and all(f.suffix == ".json" for f in files)
+    assert (out / MARKER).is_file()  # run discovery skips the folder
     for path in files:
         document = json.loads(path.read_text())
         assert atif.Trajectory.model_validate(document).schema_version == SCHEMA_VERSION
         assert document["agent"]["model_name"] == "Qwen2.5-1.5B"
     again = runner.invoke(app, args)  # an earlier export of the same run is ours to replace
-    assert again.exit_code == 0 and sorted(out.iterdir()) == files
+    assert again.exit_code == 0 and sorted(p for p in out.iterdir() if p.name != MARKER) == files
 
 
 def test_export_refuses_a_foreign_folder(tmp_path):
@@ -58,6 +60,6 @@ def test_export_of_a_mapped_table(tmp_path):
     columns = "prompt=question,response=answer,reward=score,step=iter"
     result = runner.invoke(app, ["export", str(table), "--out", str(tmp_path / "out"), "--columns", columns])
     assert result.exit_code == 0, result.output
-    documents = [json.loads(p.read_text()) for p in sorted((tmp_path / "out").iterdir())]
+    documents = [json.loads(p.read_text()) for p in sorted((tmp_path / "out").glob("*.json"))]
     assert [d["steps"][-1]["message"] for d in documents] == ["4", "5"]
     assert [d["final_metrics"]["extra"]["reward"] for d in documents] == [1.0, 0.0]

@@ -69,7 +69,8 @@ def test_inspect_lists_every_run(two_runs):
     assert [r["name"] for r in payload["runs"]] == ["logs/proj/exp_a", "logs/proj/exp_b"]
     assert [r["n_rollouts"] for r in payload["runs"]] == [12, 12]
     one = json.loads(runner.invoke(app, ["inspect", str(two_runs), "--json", "--run", "exp_a"]).stdout)
-    assert one["name"] == "logs/proj/exp_a" and one["notes"] == []
+    assert set(one) == set(payload) == {"path", "runs"}  # one shape, for one run as for several
+    assert [r["name"] for r in one["runs"]] == ["logs/proj/exp_a"] and one["runs"][0]["notes"] == []
 
 
 @pytest.mark.parametrize("command", list(COMMANDS))
@@ -97,4 +98,6 @@ def test_columns_everywhere(tmp_path, command):
     assert bad.exit_code == 1
     assert bad.stderr.startswith(f"Error: {table}:1: no column 'Step' (columns: iter, question, answer, score)")
     syntax = invoke(command, table, tmp_path, "--columns", "step")
-    assert syntax.exit_code == 2 and "is not name=column" in syntax.output
+    assert syntax.exit_code == 1 and syntax.stdout == ""
+    assert syntax.stderr.startswith("Error: Invalid value for '--columns'") and "is not name=column" in syntax.stderr
+    assert syntax.stderr.count("\n") == 1

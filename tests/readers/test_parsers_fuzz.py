@@ -19,12 +19,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from paths import EXTERNAL
 from entropy_lens.errors import InvalidInput
 from entropy_lens.readers.base import Table
 from entropy_lens.readers.registry import FILE_READERS
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
-EXTERNAL = Path(__file__).resolve().parents[3] / "shared" / "external"
 _MAX_SEED_BYTES = 256 * 1024
 _KEEP_PARTS = 5  # path components kept: readers sniff up to the grandparent folder name
 _COLUMNS = {"rollouts": {"step", "prompt", "response"}, "metrics": {"step", "raw_name", "value"}}
@@ -128,10 +128,16 @@ def _placed(seed: Path, folder: Path) -> Path:
     return path
 
 
-def _fuzz(name: str, max_examples: int) -> None:
+def _seed_or_skip(name: str) -> Path:
+    """``seed_for(name)``; the test skips when there is none (a fresh clone has no ../shared/external)."""
     seed = seed_for(name)
     if seed is None:
-        pytest.skip(f"no fixture or external file is claimed by {name}")
+        pytest.skip(f"no fixture or file of {EXTERNAL} is claimed by {name}")
+    return seed
+
+
+def _fuzz(name: str, max_examples: int) -> None:
+    seed = _seed_or_skip(name)
     reader = next(r for r in FILE_READERS if r.name == name)
     content = seed.read_bytes()
 
@@ -157,7 +163,7 @@ OURS = (
 
 def test_every_file_reader_has_a_seed():
     if not EXTERNAL.is_dir():
-        pytest.skip("../shared/external is not here (rllm-strands has no other seed)")
+        pytest.skip(f"{EXTERNAL} is not here (rllm-strands has no other seed)")
     assert [reader.name for reader in FILE_READERS if seed_for(reader.name) is None] == []
 
 
@@ -180,7 +186,7 @@ def test_other_registered_readers_survive_damage(name):
     ids=["non-utf8", "empty", "blank-lines", "deep-nesting", "nan-inf", "null"],
 )
 def test_our_readers_on_hostile_bytes(tmp_path, name, payload):
-    seed = seed_for(name)
+    seed = _seed_or_skip(name)
     reader = next(r for r in FILE_READERS if r.name == name)
     path = _placed(seed, tmp_path)
     prefix = seed.read_bytes()[:4096] if reader.name in {"rllm-strands", "roll-stdout"} else b""

@@ -41,7 +41,9 @@ def test_error_lists_the_formats_given_and_names_the_path(tmp_path):
     message = str(error)
     assert error.path == tmp_path and error.formats == supported_formats()
     assert message.startswith(f"{tmp_path}: no metrics, rollout dumps or checkpoints in a known format (2 files")
-    assert message.endswith("; tables (CSV, JSONL or Parquet with a step column).")
+    assert "; tables (CSV, JSONL or Parquet with a step column). " in message
+    assert message.endswith("is read with --columns (e.g. --columns step=Step,entropy=ent_mean).")
+    assert "entropy-lens inspect" not in message  # `inspect` is what the user just ran
     for entry in supported_formats():
         assert entry in message
     assert "Supported" not in str(RunNotRecognized(tmp_path, 2))

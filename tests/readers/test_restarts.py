@@ -96,7 +96,7 @@ def test_notes_reach_inspect_and_diagnosis(tmp_path):
     human = runner.invoke(app, ["inspect", str(log.parent)])
     assert human.exit_code == 0 and f"notes:\n  {note}" in human.stdout
     as_json = runner.invoke(app, ["inspect", str(log.parent), "--json"])
-    assert json.loads(as_json.stdout)["notes"] == [note]
+    assert [r["notes"] for r in json.loads(as_json.stdout)["runs"]] == [[note]]
     result = runner.invoke(app, ["analyze", str(log.parent), "--out", str(tmp_path / "out")])
     assert result.exit_code == 0 and f"Note: {note}" in result.stderr
     diagnosis = (tmp_path / "out" / "diagnosis.json").read_text()

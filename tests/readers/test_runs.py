@@ -141,7 +141,8 @@ def test_real_wandb_exports_are_split_by_run(external):
         "qwen2.5-0.5b-instruct-gsm8k-crpo-no-branch",
     ]
     for run in runs:
-        assert {"actor/main_chain/entropy", "response_length/main_chain/mean"} <= set(run.metric_names)
+        assert {"entropy", "response_length/main_chain/mean"} <= set(run.metric_names)  # main_chain entropy
+        assert "actor/main_chain/entropy" in run.metrics["raw_name"].to_list()
         assert len(run.sources) == 3 and not run.notes
     alone = read_run(folder.parent / "tree_methods_training_instability")  # one run over two files
     assert alone.name == "Qwen2.5-0.5B-Instruct-TreeRL" and alone.series("actor/entropy").height > 100

@@ -1,21 +1,15 @@
 """Generic tables: Deep-GRPO W&B CSV exports and ADRS flat JSONL against MANIFEST.json, plus edge cases."""
 
 import json
-from pathlib import Path
 
 import polars as pl
 import pytest
 
+from paths import EXTERNAL, manifest
+from entropy_lens import read_run
 from entropy_lens.readers.tabular import TableReader
 from entropy_lens.readers.wide_metrics import wandb_names
 
-EXTERNAL = Path(__file__).resolve().parents[3] / "shared" / "external"
-
-
-def _manifest(kind: str) -> list[dict]:
-    if not (EXTERNAL / "MANIFEST.json").is_file():
-        return []
-    return [e for e in json.loads((EXTERNAL / "MANIFEST.json").read_text()) if e["kind"] == kind]
 
 
 def _close(series: pl.Series, golden: dict) -> bool:
@@ -24,7 +18,7 @@ def _close(series: pl.Series, golden: dict) -> bool:
     return values[0] == expected[0] and all(abs(a - b) <= 5e-5 for a, b in zip(values[1:], expected[1:]))
 
 
-@pytest.mark.parametrize("entry", _manifest("wandb_csv_export"), ids=lambda e: e["file"].split("data/")[-1])
+@pytest.mark.parametrize("entry", manifest("wandb_csv_export"))
 def test_wandb_exports(entry):
     path, reader = EXTERNAL / entry["file"], TableReader()
     table = reader.read(path)
@@ -37,7 +31,7 @@ def test_wandb_exports(entry):
     assert set(table.frame.select("run", "raw_name").iter_rows()) == {names[c] for c in entry["series"]}
 
 
-@pytest.mark.parametrize("entry", _manifest("flat_metrics_jsonl"), ids=lambda e: e["file"].rsplit("/", 1)[-1])
+@pytest.mark.parametrize("entry", manifest("flat_metrics_jsonl"))
 def test_flat_jsonl(entry):
     path, reader = EXTERNAL / entry["file"], TableReader()
     table = reader.read(path)
@@ -74,3 +68,34 @@ def test_jsonl_edge_cases_and_sniff(tmp_path):
     no_step.write_text("epoch,loss\n1,0.5\n")
     reader = TableReader()
     assert reader.sniff(path) and not any(reader.sniff(p) for p in (rollouts, file_logger, no_step))
+
+
+def test_jsonl_of_outputs_with_our_column_names_needs_no_columns(tmp_path):
+    path = tmp_path / "outputs.jsonl"
+    rows = [{"step": 1, "prompt": "2+2?", "response": "4", "reward": 1.0},
+            {"step": 2, "prompt": "3+3?", "response": "7", "reward": 0.0}]
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    run = read_run(path)
+    assert [s.reader for s in run.sources] == ["generic-table"] and run.sources[0].kind == "rollouts"
+    got = run.rollouts.select("step", "prompt", "response", "reward").to_dicts()
+    assert got == rows
+    assert read_run(path, columns={"step": "step", "prompt": "prompt", "response": "response"}).n_rollouts == 2
+    no_step = tmp_path / "no_step" / "outputs.jsonl"  # without a step it is not a table of ours
+    no_step.parent.mkdir()
+    no_step.write_text('{"prompt": "p", "response": "r"}\n')
+    assert not TableReader().sniff(no_step)
+
+
+def test_deep_grpo_main_chain_entropy_is_the_entropy(tmp_path):
+    path = tmp_path / "entropy.csv"  # the header DEEP_GRPO's W&B export writes (../shared/external)
+    path.write_text('"Step","run-a - actor/main_chain/entropy","run-a - actor/main_chain/entropy__MIN"\n'
+                    '"1","0.41","0.41"\n"2","0.47","0.47"\n')
+    run = read_run(path)
+    assert run.series("entropy")["value"].to_list() == [0.41, 0.47]
+    assert run.metrics["raw_name"].unique().to_list() == ["actor/main_chain/entropy"]
+
+
+def test_real_deep_grpo_export_has_an_entropy(external):
+    folder = external / "deep_grpo_wandb_csv/recipe/DEEP_GRPO/paper_draw/data/training_dynamics"
+    run = read_run(folder, run="qwen2.5-0.5b-instruct-gsm8k-crpo-no-branch")
+    assert run.series("entropy").height == run.series("actor/main_chain/entropy").height > 1000

@@ -1,6 +1,5 @@
 """verl console logs: every real log in shared/external against MANIFEST.json, plus edge cases."""
 
-import json
 import math
 import pprint
 from pathlib import Path
@@ -9,21 +8,14 @@ import numpy as np
 import polars as pl
 import pytest
 
+from paths import EXTERNAL, manifest
 from entropy_lens.readers.verl_console import VerlConsoleReader, console_value, parse_fields
 
-EXTERNAL = Path(__file__).resolve().parents[3] / "shared" / "external"
 FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "verl" / "run" / "train.log"
 RAY = "\x1b[36m(TaskRunner pid=7)\x1b[0m "
 
 
-def _manifest_logs() -> list[dict]:
-    if not (EXTERNAL / "MANIFEST.json").is_file():
-        return []
-    entries = json.loads((EXTERNAL / "MANIFEST.json").read_text())
-    return [e for e in entries if e["kind"] == "verl_console_log"]
-
-
-@pytest.mark.parametrize("entry", _manifest_logs(), ids=lambda e: e["file"].rsplit("/", 1)[-1])
+@pytest.mark.parametrize("entry", manifest("verl_console_log"))
 def test_real_logs_match_manifest(entry):
     path, reader = EXTERNAL / entry["file"], VerlConsoleReader()
     if entry["n_steps"] == 0:  # the crash log (run_alfworld_dev_h100_warmup.txt) has no step line

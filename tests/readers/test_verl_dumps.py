@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 
+from paths import EXTERNAL
 from entropy_lens.errors import InvalidInput
 from entropy_lens.readers.verl_dumps import (
     VerlAgentValDumpReader,
@@ -14,14 +15,13 @@ from entropy_lens.readers.verl_dumps import (
     name_step,
 )
 
-EXTERNAL = Path(__file__).resolve().parents[3] / "shared" / "external"
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "verl"
 
 
 def test_real_rollout_dump():
     path = EXTERNAL / "verl_rollout_dump_zyqiu6" / "1.jsonl"
     if not path.is_file():
-        pytest.skip("shared/external not present")
+        pytest.skip(f"{path} not present (real third-party files; see tests/paths.py)")
     reader = VerlRolloutDumpReader()
     table = reader.read(path)
     frame = table.frame

@@ -4,7 +4,8 @@ Outputs (all written atomically: temp file, then rename):
 
 * ``report.html`` — the self-contained phase report;
 * ``diagnosis.json`` — ``Diagnosis.to_dict()``;
-* ``tables/*.parquet`` — the canonical tables and the analyses' tables.
+* ``tables/*.parquet`` — the canonical tables and the analyses' tables;
+* ``.entropy-lens-output`` — ``outputs.MARKER``: run discovery skips the folder.
 """
 
 from __future__ import annotations
@@ -15,9 +16,11 @@ import polars as pl
 
 from entropy_lens.checkpoint_scores import score_checkpoint
 from entropy_lens.diagnose import Diagnosis, diagnose
-from entropy_lens.outputs import check_out_dir, write_json, write_parquet, write_parquet_batches, write_text
+from entropy_lens.errors import CheckpointNotFound, MissingMetric
+from entropy_lens.outputs import check_out_dir, mark, write_json, write_parquet, write_parquet_batches, write_text
 from entropy_lens.readers import read_run
 from entropy_lens.report import render_html
+from entropy_lens.run import Run
 from entropy_lens.schema import ROLLOUTS_SCHEMA
 
 #: What ``write_report`` writes; an output folder holding only these may be written again.
@@ -50,7 +53,7 @@ def write_report(diagnosis: Diagnosis, out_dir: str | Path) -> dict[str, Path]:
     Returns:
         name → path of every file written.
     """
-    out = check_out_dir(Path(out_dir), OUR_FILES)
+    out = mark(check_out_dir(Path(out_dir), OUR_FILES))
     payload = diagnosis.to_dict()
     written = {
         name: write_parquet(out / "tables" / f"{name}.parquet", table)
@@ -63,6 +66,26 @@ def write_report(diagnosis: Diagnosis, out_dir: str | Path) -> dict[str, Path]:
     html = render_html(payload, diagnosis.run.metrics, diagnosis.examples())
     written["report.html"] = write_text(out / "report.html", html)
     return written
+
+
+def check_metric(run: Run, metric: str) -> None:
+    """Stop before writing a report without phases that the user would not expect.
+
+    A missing ``metric`` is an error when the user named it, when the run logs keys with
+    "entropy" in their name (one of them is probably meant), or when the run has no rollouts
+    either (the report would be empty). A run with rollouts and no entropy-like key at all is
+    analysed without phases (noted in the report).
+
+    Raises:
+        MissingMetric: naming the entropy-like keys found (else every key) and ``--metric``.
+    """
+    names = set(run.metrics["name"].to_list()) | set(run.metrics["raw_name"].to_list())
+    if metric in names:
+        return
+    entropy_like = sorted(n for n in set(run.metrics["raw_name"].to_list()) if "entropy" in n.lower())
+    if metric != "entropy" or entropy_like or not run.n_rollouts:
+        label = "Entropy-like keys found" if entropy_like else "Keys found"
+        raise MissingMetric(metric, run.path, entropy_like or sorted(names), label)
 
 
 def analyze(
@@ -88,10 +111,18 @@ def analyze(
 
     Returns:
         the diagnosis and the files written.
+
+    Raises:
+        EntropyLensError: ``read_run``'s errors; ``OutputExists`` / ``OutputNotWritable`` for
+            ``out_dir``; ``CheckpointNotFound`` for ``model``; ``MissingMetric`` (``check_metric``).
+            All but a failing write are raised before anything is written.
     """
     out = Path(out_dir) if out_dir is not None else default_out_dir(Path(run_dir))
     check_out_dir(out, OUR_FILES)
+    if model is not None and not Path(model).exists():
+        raise CheckpointNotFound(model, "does not exist")  # before the run is read, not after
     chosen = read_run(run_dir, strict=strict, columns=columns, run=run)
+    check_metric(chosen, metric)
     diagnosis = diagnose(chosen, metric=metric, sensitivity=sensitivity, env=env)
     if model is not None:
         diagnosis.separation = score_checkpoint(
