@@ -31,7 +31,7 @@ def analyze(
         Path | None,
         typer.Option(
             "--out", "-o", metavar="DIR",
-            help="Output folder (default: entropy-lens-<run folder name> in the current folder).",
+            help="Output folder (default: entropy-lens-<run folder name>[-<run>] in the current folder).",
         ),
     ] = None,
     metric: Annotated[str, typer.Option(help="Series to segment into phases (canonical or raw name).")] = "entropy",

@@ -10,6 +10,7 @@ Outputs (all written atomically: temp file, then rename):
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import polars as pl
@@ -27,9 +28,14 @@ from entropy_lens.schema import ROLLOUTS_SCHEMA
 OUR_FILES = frozenset({"report.html", "diagnosis.json", "tables", "recompute"})
 
 
-def default_out_dir(run_dir: Path) -> Path:
-    """``./entropy-lens-<run name>`` in the working directory (never inside the run)."""
+def default_out_dir(run_dir: Path, run: str | None = None) -> Path:
+    """``./entropy-lens-<run folder>[-<run>]`` in the working directory (never inside the run).
+
+    ``run`` (``--run``) is part of the name, so the runs of one folder never share an output.
+    """
     name = Path(run_dir).resolve().name or "run"
+    if run:
+        name += "-" + re.sub(r"[^\w.-]+", "_", run).strip("_")
     return Path.cwd() / f"entropy-lens-{name}"
 
 
@@ -117,7 +123,7 @@ def analyze(
             ``out_dir``; ``CheckpointNotFound`` for ``model``; ``MissingMetric`` (``check_metric``).
             All but a failing write are raised before anything is written.
     """
-    out = Path(out_dir) if out_dir is not None else default_out_dir(Path(run_dir))
+    out = Path(out_dir) if out_dir is not None else default_out_dir(Path(run_dir), run)
     check_out_dir(out, OUR_FILES)
     if model is not None and not Path(model).exists():
         raise CheckpointNotFound(model, "does not exist")  # before the run is read, not after

@@ -156,7 +156,7 @@ def test_help_fits_80_columns_and_shows_every_option_whole(name):
 
 def test_analyze_help_says_where_the_output_goes():
     text = runner.invoke(app, ["analyze", "--help"], env={"COLUMNS": "80"}, terminal_width=80).stdout
-    assert "entropy-lens-<run folder name> in the current" in " ".join(text.split())
+    assert "entropy-lens-<run folder name>[-<run>] in the current" in " ".join(text.split())
     assert f"(≥ {MIN_SENSITIVITY})" in text
 
 

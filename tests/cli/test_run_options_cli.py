@@ -101,3 +101,15 @@ def test_columns_everywhere(tmp_path, command):
     assert syntax.exit_code == 1 and syntax.stdout == ""
     assert syntax.stderr.startswith("Error: Invalid value for '--columns'") and "is not name=column" in syntax.stderr
     assert syntax.stderr.count("\n") == 1
+
+
+def test_runs_of_one_folder_get_their_own_default_output(two_runs, tmp_path, monkeypatch):
+    """Without --out, `analyze --run A` and `--run B` write two folders: neither overwrites the other."""
+    monkeypatch.chdir(tmp_path)
+    for name in ("exp_a", "exp_b"):
+        assert runner.invoke(app, ["analyze", str(two_runs), "--run", name, "--quiet"]).exit_code == 0
+    written = sorted(p.name for p in tmp_path.glob("entropy-lens-*"))
+    assert written == ["entropy-lens-run-exp_a", "entropy-lens-run-exp_b"]
+    for name in ("exp_a", "exp_b"):
+        title = (tmp_path / f"entropy-lens-run-{name}" / "report.html").read_text()
+        assert f"logs/proj/{name}" in title
