@@ -64,7 +64,8 @@ LABELS = {
 
 
 def render(summary: dict) -> list[str]:
-    """The human-readable scan table: flagged share per step and detector, then onsets."""
+    """The human-readable scan table: flagged share (patterns) or mean value (companions) per step
+    and detector, then onsets."""
     columns = summary["detectors"] + [s for s in GROUP_SIGNALS if s != "n_groups"]
     envs = ", ".join(f"{k} {v}" for k, v in sorted(summary["environments"].items()))
     lines = [f"outputs: {summary['n_outputs']}  environments: {envs}", ""]
@@ -73,7 +74,7 @@ def render(summary: dict) -> list[str]:
         cells = "".join(f"{'-' if row.get(c) is None else format(row[c], '.3f'):>9}" for c in columns)
         lines.append(f"{row['split']!s:<6}{row['step']!s:>7}{row['n']:>7}{cells}")
     lines += [
-        "(share of the step's outputs flagged; sdr, rep4, zlib: numeric companions over their thresholds;",
+        "(share of the step's outputs flagged; sdr, rep4, zlib: means of the numeric companions' values;",
         " grp_div, grp_same: GRPO-group diversity and share of near-identical groups; echo: turn echo)",
         "",
         f"onsets ({summary['onsets_split']} split):",

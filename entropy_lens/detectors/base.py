@@ -37,8 +37,11 @@ DETECTOR_NAMES: tuple[str, ...] = (
     "seq_rep_4",
     "compression_ratio",
 )
-#: The numeric companions: ``score`` is a value (also averaged per step), ``flagged`` its threshold.
+#: The numeric companions: ``score`` is a value, averaged per step under the companion's name.
 NUMERIC = ("sentence_dup_rate", "seq_rep_4", "compression_ratio")
+#: The companions with a threshold of their own: ``flagged`` marks the outputs over it, whose
+#: per-step share is ``<companion>_flag``.
+COMPANION_FLAGS = ("seq_rep_4", "compression_ratio")
 #: The degenerate patterns proper: the ones with an onset and a persistence verdict.
 PATTERNS = tuple(name for name in DETECTOR_NAMES if name not in NUMERIC)
 #: The detectors ``hallucination`` combines.

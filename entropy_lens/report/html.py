@@ -15,6 +15,7 @@ import polars as pl
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
+from entropy_lens.detectors.base import COMPANION_FLAGS, NUMERIC
 from entropy_lens.report import examples as flagged
 from entropy_lens.report import sections
 from entropy_lens.report.figures import PHASE_COLOURS, degeneracy_svg, phase_labels, timeline_svg
@@ -65,6 +66,12 @@ def _figure(svg: str | None) -> Markup | None:
     return Markup(svg) if svg else None
 
 
+def _charted(detectors: list[str]) -> list[str]:
+    """The per-step keys that are shares of outputs (DESIGN §2): the patterns, and a numeric
+    companion's ``<name>_flag`` (its own key is a mean value, not a share)."""
+    return [f"{d}_flag" if d in COMPANION_FLAGS else d for d in detectors if d not in NUMERIC or d in COMPANION_FLAGS]
+
+
 def _onsets(found: list[dict]) -> dict[str, int]:
     return {f["detector"]: f["onset_step"] for f in found if f["onset_step"] is not None}
 
@@ -101,7 +108,7 @@ def render_html(diagnosis: dict, metrics: pl.DataFrame, examples: list[dict]) ->
         "cosignals": sections.cosignal_rows(diagnosis),
         "separation": sections.separation_of(diagnosis),
         "timeline": _figure(timeline_svg(metrics, phases, xlim)),
-        "degeneracy": _figure(degeneracy_svg(per_step, detectors, phases, xlim, onsets=_onsets(found))),
+        "degeneracy": _figure(degeneracy_svg(per_step, _charted(detectors), phases, xlim, onsets=_onsets(found))),
         "examples": flagged.grouped(examples if isinstance(examples, list) else [], detectors),
         "provenance": sections.provenance(diagnosis),
         "phase_colours": PHASE_COLOURS,

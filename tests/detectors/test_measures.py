@@ -18,7 +18,7 @@ from test_fast_paths import ASCII, TEXTS
 from entropy_lens.detectors.char_run import run_bound, with_run_bound
 from entropy_lens.detectors.measures import chunks, with_measures
 from entropy_lens.detectors.ngrams import gram_table, with_grams
-from entropy_lens.detectors.repetition import compression_ratio
+from entropy_lens.detectors.companions import compression_ratio
 from entropy_lens.detectors.sentences import _occurrences, with_sentences
 from entropy_lens.detectors.tokens import tokenize
 from entropy_lens.detectors.view import policy_view

@@ -23,7 +23,7 @@ import pytest
 from entropy_lens.detectors import scan
 from entropy_lens.detectors.base import PATTERNS
 from entropy_lens.detectors.ngrams import seq_rep
-from entropy_lens.detectors.repetition import compression_ratio
+from entropy_lens.detectors.companions import compression_ratio
 from entropy_lens.detectors.sentences import sentence_stats
 from entropy_lens.detectors.view import policy_view
 from entropy_lens.readers import read_run

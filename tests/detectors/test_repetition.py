@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from entropy_lens.detectors import get_detector
 from entropy_lens.detectors.ngrams import gram_table, seq_rep
-from entropy_lens.detectors.repetition import compression_ratio
+from entropy_lens.detectors.companions import compression_ratio
 from entropy_lens.detectors.sentences import sentence_lists, sentence_stats
 from entropy_lens.detectors.view import _lowercase
 from entropy_lens.schema import ROLLOUTS_SCHEMA, conform
