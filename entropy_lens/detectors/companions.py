@@ -20,7 +20,7 @@ import polars as pl
 
 from entropy_lens.detectors.base import findings, register
 from entropy_lens.detectors.ngrams import with_grams
-from entropy_lens.detectors.sentences import with_sentences
+from entropy_lens.detectors.sentences import MIN_SENTENCE_CHARS, with_sentences
 from entropy_lens.detectors.view import policy_view
 
 
@@ -53,7 +53,7 @@ class SentenceDupRate(Companion):
 
     name = "sentence_dup_rate"
 
-    def __init__(self, min_chars: int = 20):
+    def __init__(self, min_chars: int = MIN_SENTENCE_CHARS):
         self.min_chars = min_chars
 
     def measure(self, view: pl.DataFrame) -> tuple[pl.Series, pl.Series]:

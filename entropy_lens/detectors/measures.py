@@ -15,14 +15,14 @@ import polars as pl
 
 from entropy_lens.detectors.char_run import ascii_only, longest_runs
 from entropy_lens.detectors.ngrams import GRAMS_SCHEMA, gram_counts, gram_ids, with_gram_counts
-from entropy_lens.detectors.sentences import sentence_stats, with_sentence_stats
+from entropy_lens.detectors.sentences import MIN_SENTENCE_CHARS, sentence_stats, with_sentence_stats
 from entropy_lens.detectors.tokens import tokenize
 
 CHUNK_BYTES = 1 << 20  #: text per chunk: a chunk's arrays (~20 bytes per byte of text) fit in L2/L3
 
 
 def with_measures(
-    view: pl.DataFrame, *, min_chars: int = 20, chunk_bytes: int = CHUNK_BYTES
+    view: pl.DataFrame, *, min_chars: int = MIN_SENTENCE_CHARS, chunk_bytes: int = CHUNK_BYTES
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """``view`` (a ``view.policy_view``) with the columns of ``ngrams.with_grams``,
     ``sentences.with_sentences`` (for ``min_chars``) and ``char_run.with_run_bound``, and its

@@ -11,7 +11,7 @@ from collections import Counter
 import polars as pl
 
 from entropy_lens.detectors.base import excerpt, register, sparse_findings
-from entropy_lens.detectors.sentences import sentence_lists, with_sentences
+from entropy_lens.detectors.sentences import MIN_SENTENCE_CHARS, sentence_lists, with_sentences
 from entropy_lens.detectors.view import candidates, policy_view, to_response
 
 
@@ -22,7 +22,7 @@ class SentenceDup:
 
     name = "sentence_dup"
 
-    def __init__(self, threshold: float = 0.25, min_chars: int = 20):
+    def __init__(self, threshold: float = 0.25, min_chars: int = MIN_SENTENCE_CHARS):
         self.threshold, self.min_chars = threshold, min_chars
 
     def detect(self, rollouts: pl.DataFrame) -> pl.DataFrame:

@@ -21,11 +21,16 @@ import polars as pl
 from entropy_lens.detectors.text_classes import patterns
 from entropy_lens.detectors.tokens import SALTS, U64, Tokens, mix, token_ids, tokenize
 
+#: SEAL's shortest kept sentence, in characters after normalising (``repetition.py``).
+MIN_SENTENCE_CHARS = 20
+
 #: Ids of the tokens that end a sentence.
 _ENDS = token_ids(np.frombuffer(b".!?" + bytes(8), dtype=np.uint8), np.arange(3), np.ones(3, dtype=np.int64))
 
 
-def sentence_stats(lower: pl.Series, min_chars: int = 20, tokens: Tokens | None = None) -> pl.DataFrame:
+def sentence_stats(
+    lower: pl.Series, min_chars: int = MIN_SENTENCE_CHARS, tokens: Tokens | None = None
+) -> pl.DataFrame:
     """``sentence_dup_rate`` (Float64) and ``max_sentence_repeat`` (Int64) of every lowercased text
     (``tokens``: ``tokenize(lower)`` when already computed)."""
     tokens = tokens if tokens is not None else tokenize(lower)
@@ -42,7 +47,7 @@ def sentence_stats(lower: pl.Series, min_chars: int = 20, tokens: Tokens | None 
     return pl.DataFrame({"sentence_dup_rate": rate, "max_sentence_repeat": top})
 
 
-def sentence_lists(lower: pl.Series, min_chars: int = 20) -> pl.Series:
+def sentence_lists(lower: pl.Series, min_chars: int = MIN_SENTENCE_CHARS) -> pl.Series:
     """The kept, normalised sentences of every lowercased text, in order (polars, any text)."""
     p = patterns(ascii_only=bool((lower.str.len_bytes() == lower.str.len_chars()).all()))
     think = _think(lower).str.strip_chars(p["space_chars"])
@@ -171,7 +176,9 @@ def _base(texts: pl.Series, rows: np.ndarray, row: np.ndarray, start: np.ndarray
     return np.where(think, lo, every[0]), np.where(think, hi, every[1])
 
 
-def with_sentences(view: pl.DataFrame, min_chars: int = 20, tokens: Tokens | None = None) -> pl.DataFrame:
+def with_sentences(
+    view: pl.DataFrame, min_chars: int = MIN_SENTENCE_CHARS, tokens: Tokens | None = None
+) -> pl.DataFrame:
     """``view`` plus ``_sentence_dup_rate`` and ``_max_sentence_repeat`` for ``min_chars`` (recorded
     in ``_sentence_min_chars``; kept when already computed for the same setting)."""
     if "_sentence_min_chars" in view.columns and view["_sentence_min_chars"].eq(min_chars).all():
