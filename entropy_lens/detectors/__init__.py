@@ -13,6 +13,7 @@ from entropy_lens.detectors import (  # noqa: F401  (importing registers each de
     fabricated_observation,
     hallucination,
     invalid_action,
+    loops,
     sentence_dup,
     unsupported_claim,
 )

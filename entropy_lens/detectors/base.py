@@ -24,7 +24,7 @@ FINDINGS_SCHEMA: dict[str, pl.DataType] = {
 }
 
 #: Every detector name, in report order (DESIGN §3): the patterns, ``hallucination`` (any of the
-#: four before it), then the numeric companions.
+#: four before it), SEAL's own flags (``loops``, ``paper_hallucination``), then the numeric companions.
 DETECTOR_NAMES: tuple[str, ...] = (
     "sentence_dup",
     "char_run",
@@ -33,12 +33,25 @@ DETECTOR_NAMES: tuple[str, ...] = (
     "unsupported_claim",
     "contradictory_rambling",
     "hallucination",
+    "local_loop",
+    "ramble",
+    "paper_hallucination",
     "sentence_dup_rate",
     "seq_rep_4",
     "compression_ratio",
+    "repeated_5gram_ratio",
+    "repeated_10gram_ratio",
+    "clause_repeat_ratio",
 )
 #: The numeric companions: ``score`` is a value, averaged per step under the companion's name.
-NUMERIC = ("sentence_dup_rate", "seq_rep_4", "compression_ratio")
+NUMERIC = (
+    "sentence_dup_rate",
+    "seq_rep_4",
+    "compression_ratio",
+    "repeated_5gram_ratio",
+    "repeated_10gram_ratio",
+    "clause_repeat_ratio",
+)
 #: The companions with a threshold of their own: ``flagged`` marks the outputs over it, whose
 #: per-step share is ``<companion>_flag``.
 COMPANION_FLAGS = ("seq_rep_4", "compression_ratio")

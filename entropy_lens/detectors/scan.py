@@ -25,7 +25,7 @@ from entropy_lens.detectors.base import (
     get_detector,
 )
 from entropy_lens.detectors.groups import GROUP_SIGNALS, group_signals
-from entropy_lens.detectors.hallucination import combine
+from entropy_lens.detectors.hallucination import PaperHallucination, combine
 from entropy_lens.detectors.measures import with_measures
 from entropy_lens.detectors.onsets import onsets, primary_split
 from entropy_lens.detectors.view import policy_view
@@ -157,12 +157,17 @@ def _scan_batch(batch: pl.DataFrame, names: list[str], env: str | None) -> tuple
 
 def _findings(view: pl.DataFrame, names: list[str]) -> pl.DataFrame:
     """Long findings of one batch for ``names`` (hallucination combines its parts, run once)."""
-    wanted = [n for n in names if n != "hallucination"]
+    combined = ("hallucination", "paper_hallucination")
+    wanted = [n for n in names if n not in combined]
     if "hallucination" in names:
         wanted += [p for p in HALLUCINATION_PARTS if p not in wanted]
+    if "paper_hallucination" in names and "contradictory_rambling" not in wanted:
+        wanted.append("contradictory_rambling")
     results = {name: get_detector(name).detect(view) for name in wanted}
     if "hallucination" in names:
         results["hallucination"] = combine(results)
+    if "paper_hallucination" in names:
+        results["paper_hallucination"] = PaperHallucination().from_rambling(view, results["contradictory_rambling"])
     keys = view.select(_KEYS)
     return pl.concat(
         [pl.concat([keys, results[n].with_columns(detector=pl.lit(n))], how="horizontal") for n in names]

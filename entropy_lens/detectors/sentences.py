@@ -50,8 +50,7 @@ def sentence_stats(
 def sentence_lists(lower: pl.Series, min_chars: int = MIN_SENTENCE_CHARS) -> pl.Series:
     """The kept, normalised sentences of every lowercased text, in order (polars, any text)."""
     p = patterns(ascii_only=bool((lower.str.len_bytes() == lower.str.len_chars()).all()))
-    think = _think(lower).str.strip_chars(p["space_chars"])
-    base = pl.select(pl.when(think.str.len_bytes() > 0).then(think).otherwise(lower)).to_series()
+    base, _ = base_texts(lower)
     return (
         base.str.replace_all(p["collapse"], " ")
         .str.strip_chars(" ")
@@ -59,6 +58,15 @@ def sentence_lists(lower: pl.Series, min_chars: int = MIN_SENTENCE_CHARS) -> pl.
         .str.split("\n")
         .list.eval(pl.element().filter(pl.element().str.len_chars() >= min_chars))
     )
+
+
+def base_texts(lower: pl.Series) -> tuple[pl.Series, pl.Series]:
+    """SEAL's base part of every lowercased text (its first ``<think>…</think>``, stripped, else
+    the whole text) and whether the think part was used (polars, any text)."""
+    p = patterns(ascii_only=bool((lower.str.len_bytes() == lower.str.len_chars()).all()))
+    think = _think(lower).str.strip_chars(p["space_chars"])
+    used = (think.str.len_bytes() > 0).fill_null(False)
+    return pl.select(pl.when(used).then(think).otherwise(lower)).to_series(), used
 
 
 def _think(lower: pl.Series) -> pl.Series:
@@ -87,7 +95,7 @@ def _ascii_counts(lower: pl.Series, tokens: Tokens, rows: np.ndarray, min_chars:
     mine = slice(None) if rows.size == tokens.n_texts else tokens.start >= 0
     row, start, length, ids = tokens.row[mine], tokens.start[mine], tokens.length[mine], tokens.id[mine]
     n = len(row)
-    lo, hi = _base(lower if rows.size == tokens.n_texts else lower.gather(rows), rows, row, start)
+    lo, hi, _ = base_range(lower if rows.size == tokens.n_texts else lower.gather(rows), rows, row, start)
     opens = np.zeros(n + 1, dtype=bool)  # a sentence (or a stretch outside the base parts) starts here
     opens[0] = opens[lo] = opens[hi] = True
     gap = np.zeros(n, dtype=bool)  # whitespace before the token
@@ -160,9 +168,13 @@ def _occurrences(key: np.ndarray) -> np.ndarray:
     return count
 
 
-def _base(texts: pl.Series, rows: np.ndarray, row: np.ndarray, start: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Token index range ``[lo, hi)`` of each text's base part: the tokens inside its first closed
-    ``<think>…</think>`` when there are any, else all of its tokens."""
+def base_range(
+    texts: pl.Series, rows: np.ndarray, row: np.ndarray, start: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Token index range ``[lo, hi)`` of each text's base part (SEAL's ``think if think else
+    text``): the tokens inside its first closed ``<think>…</think>`` when there are any, else all
+    of its tokens; and whether the think part was used (``[n]`` bool). ``texts`` are pure ASCII,
+    ``rows`` their indices, ``row``/``start`` their tokens' (``Tokens``)."""
     opened = texts.str.find("<think>", literal=True).fill_null(-1).to_numpy()
     closed = texts.str.find("</think>", literal=True).fill_null(-1).to_numpy(writable=True)
     early = np.flatnonzero((opened >= 0) & (closed >= 0) & (closed < opened + 7))
@@ -173,7 +185,7 @@ def _base(texts: pl.Series, rows: np.ndarray, row: np.ndarray, start: np.ndarray
     hi = np.searchsorted(key, rows.astype(np.int64) << 32 | closed)
     think = (opened >= 0) & (closed >= 0) & (hi > lo)
     every = np.searchsorted(row, rows.astype(row.dtype)), np.searchsorted(row, rows.astype(row.dtype), side="right")
-    return np.where(think, lo, every[0]), np.where(think, hi, every[1])
+    return np.where(think, lo, every[0]), np.where(think, hi, every[1]), think
 
 
 def with_sentences(

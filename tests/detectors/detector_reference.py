@@ -164,3 +164,29 @@ def second_occurrence(sentence: str, lower: str, length: int) -> tuple[int, int]
         return None
     start, end = found[-1]
     return min(start, length), min(end, length)
+
+
+def loop_stats(text: str) -> dict[str, float]:
+    """SEAL's loop measures of one output, from the definitions (``repetition.py``)."""
+    think = re.search(r"<think>(.*?)</think>", text, flags=re.DOTALL | re.IGNORECASE)
+    think = think.group(1).strip() if think else ""
+    base = think or text
+    tokens = re.findall(r"\w+|[^\w\s]", base.lower())
+    row = {
+        "think_tokens": len(re.findall(r"\w+|[^\w\s]", think.lower())),
+        "unique_token_ratio": len(set(tokens)) / len(tokens) if tokens else 1.0,
+    }
+    for n in (5, 10):
+        grams = Counter(tuple(tokens[i : i + n]) for i in range(len(tokens) - n + 1))
+        total = sum(grams.values())
+        row[f"max_{n}gram_repeat"] = max(grams.values()) if total else 1
+        row[f"repeated_{n}gram_ratio"] = sum(c for c in grams.values() if c >= 2) / total if total else 0.0
+    clauses = []
+    for part in re.split(r"(?<=[.!?])\s+|,\s+|;\s+", base):
+        words = re.sub(r"[^a-z0-9\s]+", " ", part.strip().lower()).split()
+        if part.strip() and len(words) >= 6:
+            clauses.append(" ".join(words))
+    counts = Counter(clauses)
+    row["max_clause_repeat"] = max(counts.values()) if clauses else 1
+    row["clause_repeat_ratio"] = sum(c for c in counts.values() if c >= 2) / len(clauses) if clauses else 0.0
+    return row
