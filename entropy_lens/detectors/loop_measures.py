@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from dataclasses import dataclass
 
 import numpy as np
 import polars as pl
@@ -42,9 +43,11 @@ def _char_ids(chars: bytes) -> np.ndarray:
     return token_ids(np.frombuffer(chars + bytes(8), dtype=np.uint8), np.arange(len(chars)), np.ones(len(chars), int))
 
 
-_PUNCT = _char_ids(_PUNCT_CHARS)
-#: Ids of the tokens after which whitespace ends a clause.
-_CLAUSE_ENDS = _char_ids(b".!?,;")
+#: The ids of one-character punctuation tokens, sorted, and which of them end a clause (``.!?,;``)
+#: when whitespace follows.
+_PUNCT_ORDER = np.argsort(_char_ids(_PUNCT_CHARS))
+_PUNCT = _char_ids(_PUNCT_CHARS)[_PUNCT_ORDER]
+_ENDS_CLAUSE = np.array([_PUNCT_CHARS[i] in b".!?,;" for i in _PUNCT_ORDER])
 _CLAUSE_SPLIT = re.compile(r"(?<=[.!?])\s+|,\s+|;\s+")
 _NOT_WORD = re.compile(r"[^a-z0-9\s]+")
 #: The columns ``loop_stats`` returns.
@@ -64,43 +67,60 @@ def loop_stats(lower: pl.Series, tokens: Tokens, repeats_4gram: np.ndarray) -> p
     """``LOOP_COLUMNS`` of every lowercased text, from its ``tokenize`` tokens and whether its
     whole text repeats a token 4-gram (``[n]`` bool)."""
     n = len(lower)
-    row, ids, think = _base_tokens(lower, tokens)
+    plain = _ascii_base(lower, tokens)
+    row, ids, think = _base_tokens(lower, tokens, plain)
     counts = np.bincount(row, minlength=n)
-    bounds = np.r_[0, np.cumsum(counts)]
+    bounds = np.concatenate([[0], np.cumsum(counts)])
     unique = np.where(counts > 0, _distinct(ids, bounds) / np.maximum(counts, 1), 1.0)
     out = {"think_tokens": np.where(think, counts, 0), "unique_token_ratio": unique}
     for size in (5, 10):
         top, ratio = _gram_repeats(row, ids, size, repeats_4gram, n)
         out[f"max_{size}gram_repeat"], out[f"repeated_{size}gram_ratio"] = top, ratio
-    out["max_clause_repeat"], out["clause_repeat_ratio"] = _clauses(lower, tokens, n)
+    out["max_clause_repeat"], out["clause_repeat_ratio"] = _clauses(lower, tokens, plain, n)
     return pl.DataFrame(out).select(LOOP_COLUMNS)
 
 
-def _base_tokens(lower: pl.Series, tokens: Tokens) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+@dataclass(frozen=True)
+class _AsciiBase:
+    """The tokens of the pure-ASCII texts ``rows``: ``pick`` selects them in ``Tokens``' arrays,
+    ``text`` is each one's index in ``rows``, ``inside`` whether it is in its text's base part;
+    ``think`` whether each text's base is its think part."""
+
+    rows: np.ndarray
+    pick: slice | np.ndarray
+    text: np.ndarray
+    inside: np.ndarray
+    think: np.ndarray
+
+
+def _ascii_base(lower: pl.Series, tokens: Tokens) -> _AsciiBase:
+    """The base parts of the pure-ASCII texts, from their tokens."""
+    rows = np.flatnonzero(tokens.ascii)
+    whole = rows.size == tokens.n_texts
+    pick = slice(None) if whole else np.flatnonzero(tokens.start >= 0)
+    row, start = tokens.row[pick], tokens.start[pick]
+    lo, hi, think = base_range(lower if whole else lower.gather(rows), rows, row, start)
+    text = row.astype(np.int64) if whole else np.searchsorted(rows, row.astype(rows.dtype))
+    edges = np.bincount(lo, minlength=len(row) + 1) - np.bincount(hi, minlength=len(row) + 1)
+    inside = np.cumsum(edges[:-1]) > 0  # [lo, hi) ranges are disjoint
+    return _AsciiBase(rows, pick, text, inside, think)
+
+
+def _base_tokens(lower: pl.Series, tokens: Tokens, plain: _AsciiBase) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``row``, ``id`` of every base token (in text order) and whether each text used its think part."""
     think = np.zeros(len(lower), dtype=bool)
-    parts = []
-    ascii_rows = np.flatnonzero(tokens.ascii)
-    if ascii_rows.size:
-        mine = tokens.start >= 0
-        row, start = tokens.row[mine], tokens.start[mine]
-        lo, hi, used = base_range(lower.gather(ascii_rows), ascii_rows, row, start)
-        think[ascii_rows] = used
-        index = np.arange(len(row))
-        text = np.searchsorted(ascii_rows, row.astype(ascii_rows.dtype))
-        keep = (index >= lo[text]) & (index < hi[text])
-        parts.append((row[keep], tokens.id[mine][keep]))
+    think[plain.rows] = plain.think
+    parts = [(tokens.row[plain.pick][plain.inside], tokens.id[plain.pick][plain.inside])]
     other = np.flatnonzero(~tokens.ascii)
     if other.size:
         base, used = base_texts(lower.gather(other))
         think[other] = used.to_numpy()
         found = tokenize(base)
         parts.append((other[found.row].astype(np.uint32), found.id))
-    if not parts:
-        return np.empty(0, np.uint32), np.empty(0, U64), think
-    row, ids = (np.concatenate(c) for c in zip(*parts))
-    order = np.argsort(row, kind="stable")
-    return row[order].astype(np.int64), ids[order], think
+        row, ids = (np.concatenate(c) for c in zip(*parts))
+        order = np.argsort(row, kind="stable")
+        parts = [(row[order], ids[order])]
+    return parts[0][0].astype(np.int64), parts[0][1], think
 
 
 def _gram_repeats(
@@ -120,56 +140,60 @@ def _gram_repeats(
     inside = row[size - 1 : size - 1 + span] == row[:span]
     grow, gram = row[:span][inside], gram[inside]
     key = np.sort((grow.astype(U64) << U64(40)) | (gram >> U64(24)), kind="stable")  # row-sorted already
-    firsts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
-    sizes = np.diff(np.r_[firsts, len(key)])
+    firsts = np.flatnonzero(np.concatenate([[True], key[1:] != key[:-1]]))
+    sizes = np.diff(np.append(firsts, len(key)))
     owner = (key[firsts] >> U64(40)).astype(np.int64)
     total = np.bincount(grow, minlength=n)
     mass = np.bincount(owner, weights=np.where(sizes >= 2, sizes, 0), minlength=n)
     has = total > 0
     ratio[has] = mass[has] / total[has]
     if len(owner):
-        starts = np.flatnonzero(np.r_[True, owner[1:] != owner[:-1]])
+        starts = np.flatnonzero(np.concatenate([[True], owner[1:] != owner[:-1]]))
         top[owner[starts]] = np.maximum.reduceat(sizes, starts)
     return top, ratio
 
 
-def _clauses(lower: pl.Series, tokens: Tokens, n: int) -> tuple[np.ndarray, np.ndarray]:
+def _clauses(lower: pl.Series, tokens: Tokens, plain: _AsciiBase, n: int) -> tuple[np.ndarray, np.ndarray]:
     """``max_clause_repeat`` and ``clause_repeat_ratio`` of every text."""
     top, ratio = np.ones(n, dtype=np.int64), np.zeros(n)
-    plain = tokens.ascii & ~lower.str.contains("_", literal=True).fill_null(False).to_numpy()
-    rows = np.flatnonzero(plain)
-    if rows.size:
-        found = _ascii_clauses(lower, tokens, rows)
+    if plain.rows.size:
+        found = _ascii_clauses(tokens, plain)
         at = found["row"].to_numpy()
         ratio[at], top[at] = found["rate"].to_numpy(), found["top"].to_numpy()
-    for i in np.flatnonzero(~plain):
+    underscore = lower.str.contains("_", literal=True).fill_null(False).to_numpy()
+    for i in np.flatnonzero(~tokens.ascii | underscore):  # measured in Python, as defined
         top[i], ratio[i] = clause_repeats(base_texts(lower.slice(int(i), 1))[0][0])
     return top, ratio
 
 
-def _ascii_clauses(lower: pl.Series, tokens: Tokens, rows: np.ndarray) -> pl.DataFrame:
-    """``row``, ``rate``, ``top`` of the pure-ASCII texts ``rows`` (without ``_``) that keep a clause."""
-    mine = np.isin(tokens.row, rows.astype(tokens.row.dtype))
-    row, start, length, ids = tokens.row[mine], tokens.start[mine], tokens.length[mine], tokens.id[mine]
-    lo, hi, _ = base_range(lower.gather(rows), rows, row, start)
-    text = np.searchsorted(rows, row.astype(rows.dtype))
-    index = np.arange(len(row))
-    inside = (index >= lo[text]) & (index < hi[text])
-    gap = np.zeros(len(row), dtype=bool)  # whitespace after the token (within its text)
-    gap[:-1] = (start[1:] > start[:-1] + length[:-1]) & (row[1:] == row[:-1])
-    ends = np.isin(ids, _CLAUSE_ENDS) & gap
-    opens = np.r_[True, ends[:-1] | (text[1:] != text[:-1]) | (inside[1:] != inside[:-1])]
-    clause = np.cumsum(opens) - 1  # clause number of every token
-    word = inside & ~np.isin(ids, _PUNCT)
-    wclause, wids, wtext = clause[word], ids[word], text[word]
+def _ascii_clauses(tokens: Tokens, plain: _AsciiBase) -> pl.DataFrame:
+    """``row``, ``rate``, ``top`` of the pure-ASCII texts that keep a clause."""
+    row, ids = tokens.row[plain.pick], tokens.id[plain.pick]
+    start, length = tokens.start[plain.pick], tokens.length[plain.pick]
+    single = np.flatnonzero(length == 1)  # punctuation is one character: look only those up
+    at = np.minimum(np.searchsorted(_PUNCT, ids[single]), len(_PUNCT) - 1)
+    found = _PUNCT[at] == ids[single]
+    punct, ends = np.zeros(len(row), dtype=bool), np.zeros(len(row), dtype=bool)
+    punct[single] = found
+    ends[single] = found & _ENDS_CLAUSE[at]
+    opens = np.empty(len(row), dtype=bool)  # a clause starts here
+    if len(row):
+        opens[0] = True
+        # whitespace after a clause end (tokens of one text touch unless whitespace parts them)
+        np.greater(start[1:], start[:-1] + length[:-1], out=opens[1:])
+        opens[1:] &= ends[:-1]
+        opens[1:] |= row[1:] != row[:-1]
+        opens[1:] |= plain.inside[1:] != plain.inside[:-1]
+    word = plain.inside & ~punct
+    clause = np.cumsum(opens)[word]  # clause number of every word
+    wids, wtext = ids[word], plain.text[word]
     if not len(wids):
-        return pl.DataFrame({"row": rows[:0], "rate": np.zeros(0), "top": np.zeros(0, dtype=np.int64)})
-    heads = np.flatnonzero(np.r_[True, wclause[1:] != wclause[:-1]])
+        return pl.DataFrame({"row": plain.rows[:0], "rate": np.zeros(0), "top": np.zeros(0, dtype=np.int64)})
+    heads = np.flatnonzero(np.concatenate([[True], clause[1:] != clause[:-1]]))
     powers, inverses = _powers(len(wids))
     sums = _between(np.cumsum(wids * powers[: len(wids)]), heads) * inverses[heads]
-    words = np.diff(np.r_[heads, len(wids)])
-    kept = words >= MIN_CLAUSE_WORDS
-    return _repeats(wtext[heads][kept], sums[kept], rows)
+    kept = np.diff(np.append(heads, len(wids))) >= MIN_CLAUSE_WORDS
+    return _repeats(wtext[heads][kept], sums[kept], plain.rows)
 
 
 def clause_repeats(base: str) -> tuple[int, float]:

@@ -141,12 +141,15 @@ def _between(total: np.ndarray, heads: np.ndarray) -> np.ndarray:
 
 
 def _repeats(text: np.ndarray, sentence: np.ndarray, rows: np.ndarray) -> pl.DataFrame:
-    """``row``, ``rate``, ``top`` from the kept sentences' ids and the index (in ``rows``) of their text."""
+    """``row``, ``rate``, ``top`` from the kept sentences' ids and the index (in ``rows``) of their
+    text (non-decreasing: sentences in text order)."""
     key = sentence ^ mix(text.astype(np.uint64))  # one id per (text, sentence)
     count = _occurrences(key)  # of each kept sentence in its text
     kept = np.bincount(text, minlength=len(rows))
     top = np.zeros(len(rows), dtype=np.int64)
-    np.maximum.at(top, text, count)
+    if len(text):
+        firsts = np.flatnonzero(np.concatenate([[True], text[1:] != text[:-1]]))
+        top[text[firsts]] = np.maximum.reduceat(count, firsts)
     has = kept > 0
     repeated = np.bincount(text, weights=count >= 2, minlength=len(rows))
     return pl.DataFrame({"row": rows[has], "rate": repeated[has] / kept[has], "top": top[has]})
