@@ -19,7 +19,7 @@ import re
 import numpy as np
 import polars as pl
 
-from entropy_lens.detectors.base import findings, register, sparse_findings
+from entropy_lens.detectors.base import findings, register
 from entropy_lens.detectors.companions import Companion
 from entropy_lens.detectors.loop_measures import with_loops
 from entropy_lens.detectors.view import policy_view
@@ -79,28 +79,28 @@ class LocalLoop:
 
     def detect(self, rollouts: pl.DataFrame) -> pl.DataFrame:
         view = with_loops(policy_view(rollouts))
-        conditions = {
-            "clause": (pl.col("_max_clause_repeat") >= self.max_clause)
-            & (pl.col("_clause_repeat_ratio") >= self.clause_ratio),
-            "5gram": pl.col("_max_5gram_repeat") >= self.max_5gram,
-            "unique": (pl.col("_unique_token_ratio") < self.unique_ratio)
-            & (pl.col("_think_tokens") > self.min_think_tokens),
-        }
-        met = view.select(**conditions, **{c: f"_{c}" for c in _LOOP_VALUES}).with_row_index()
-        hits = {}
-        for row in met.filter(pl.any_horizontal(list(conditions))).iter_rows(named=True):
-            said = [
-                f"a clause ×{row['max_clause_repeat']} ({row['clause_repeat_ratio']:.0%} of clauses repeated)"
-                * row["clause"],
-                f"a 5-gram ×{row['max_5gram_repeat']}" * row["5gram"],
-                f"{row['unique_token_ratio']:.0%} distinct tokens over {row['think_tokens']} think tokens"
-                * row["unique"],
-            ]
-            hits[row["index"]] = (float(sum(row[c] for c in conditions)), "; ".join(s for s in said if s), None)
-        return sparse_findings(view, hits)
-
-
-_LOOP_VALUES = ("max_clause_repeat", "clause_repeat_ratio", "max_5gram_repeat", "unique_token_ratio", "think_tokens")
+        clause = (pl.col("_max_clause_repeat") >= self.max_clause) & (pl.col("_clause_repeat_ratio") >= self.clause_ratio)
+        gram = pl.col("_max_5gram_repeat") >= self.max_5gram
+        unique = (pl.col("_unique_token_ratio") < self.unique_ratio) & (pl.col("_think_tokens") > self.min_think_tokens)
+        percent = (pl.col("_clause_repeat_ratio") * 100).round(0).cast(pl.Int64)
+        said = [
+            pl.when(clause).then(pl.format("a clause ×{} ({}% of clauses repeated)", "_max_clause_repeat", percent)),
+            pl.when(gram).then(pl.format("a 5-gram ×{}", "_max_5gram_repeat")),
+            pl.when(unique).then(
+                pl.format(
+                    "{}% distinct tokens over {} think tokens",
+                    (pl.col("_unique_token_ratio") * 100).round(1),
+                    "_think_tokens",
+                )
+            ),
+        ]
+        met = view.select(
+            flagged=clause | gram | unique,
+            score=pl.sum_horizontal(clause.cast(pl.Float64), gram.cast(pl.Float64), unique.cast(pl.Float64)),
+            evidence=pl.concat_str(said, separator="; ", ignore_nulls=True),
+        )
+        found = findings(view, met["flagged"], met["score"])
+        return found.with_columns(evidence=pl.when(met["flagged"]).then(met["evidence"]))
 
 
 @register
