@@ -122,3 +122,69 @@ def test_near_identical_groups_at_diversity_0_1_inclusive():
     assert ref.group_diversity([long, at]) == pytest.approx(0.1)
     assert table["group_diversity"] == pytest.approx((0.1 + 1 / 9) / 2)
     assert table["near_identical_groups"] == 0.5
+
+
+def _clause_text(repeats: int, others: int, clause: str = "go to the fridge right now") -> str:
+    """A think part of one clause said ``repeats`` times among ``others`` distinct 6-word ones."""
+    distinct = [" ".join(f"w{i}{c}" for c in "abcdef") for i in range(others)]
+    return "<think>" + ", ".join([clause] * repeats + distinct) + ".</think>"
+
+
+def test_local_loop_clause_rule_at_3_repeats_and_a_quarter():
+    pairs = "put the apple in the fridge, open the door of the fridge, " * 2
+    below = _clause_text(3, 22).replace("<think>", "<think>" + pairs)  # 3 + 2 + 2 of 29: 0.2414
+    texts = [_clause_text(3, 9), _clause_text(2, 6), below]  # 3/12; ×2 only
+    stats = [ref.loop_stats(t) for t in texts]
+    assert [(s["max_clause_repeat"], round(s["clause_repeat_ratio"], 4)) for s in stats] == [
+        (3, 0.25),
+        (2, 0.25),
+        (3, 0.2414),
+    ]
+    assert flags("local_loop", texts) == [True, False, False]
+    five_words = _clause_text(3, 9, "go to the fridge now")  # clauses count from 6 words
+    assert ref.loop_stats(five_words)["clause_repeat_ratio"] == 0.0 and flags("local_loop", [five_words]) == [False]
+
+
+def test_local_loop_5gram_rule_at_12_repeats():
+    # "a b c d e, x<i> " repeated: 7 tokens a segment, 18 of 84 distinct; clauses "x<i> a b c d e" differ
+    texts = ["<think>" + " ".join(f"a b c d e, x{i}" for i in range(k)) + "</think>" for k in (12, 11)]
+    stats = [ref.loop_stats(t) for t in texts]
+    assert [s["max_5gram_repeat"] for s in stats] == [12, 11]
+    assert all(s["unique_token_ratio"] >= 0.18 and s["max_clause_repeat"] == 1 for s in stats)
+    assert flags("local_loop", texts) == [True, False]
+
+
+def _vocabulary(distinct: int, total: int) -> str:
+    """A think part of ``total`` tokens drawn in turn from ``distinct`` words, never 5 in the same
+    order twice within 12 repeats (a shuffled cycle)."""
+    words = [f"w{i}" for i in range(distinct)]
+    rng = random.Random(distinct * 1000 + total)
+    tokens = []
+    while len(tokens) < total:
+        rng.shuffle(words)
+        tokens += words
+    return "<think>" + " ".join(tokens[:total]) + "</think>"
+
+
+def test_local_loop_unique_rule_below_0_18_over_40_think_tokens():
+    texts = [_vocabulary(8, 45), _vocabulary(9, 50), _vocabulary(7, 40)]  # 0.178 / 45; 0.18 / 50; 0.175 / 40
+    stats = [ref.loop_stats(t) for t in texts]
+    assert [(round(s["unique_token_ratio"], 3), s["think_tokens"]) for s in stats] == [
+        (0.178, 45),
+        (0.18, 50),
+        (0.175, 40),
+    ]
+    assert all(s["max_5gram_repeat"] < 12 and s["max_clause_repeat"] < 3 for s in stats)
+    assert flags("local_loop", texts) == [True, False, False]
+
+
+def test_ramble_at_180_think_tokens_2_answer_mentions_6_markers():
+    texts = [
+        "<think>" + "word " * 180 + "</think>",
+        "<think>" + "word " * 179 + "</think>",
+        "<think>the answer is paris, yes paris.</think><answer>Paris</answer>",
+        "<think>the answer is paris.</think><answer>Paris</answer>",
+        "<think>so thus hence however therefore but the end</think>",
+        "<think>so thus hence however therefore end</think>",
+    ]
+    assert flags("ramble", texts) == [True, False, True, False, True, False]
