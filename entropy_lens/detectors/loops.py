@@ -79,7 +79,8 @@ class LocalLoop:
 
     def detect(self, rollouts: pl.DataFrame) -> pl.DataFrame:
         view = with_loops(policy_view(rollouts))
-        clause = (pl.col("_max_clause_repeat") >= self.max_clause) & (pl.col("_clause_repeat_ratio") >= self.clause_ratio)
+        clause = pl.col("_max_clause_repeat") >= self.max_clause
+        clause &= pl.col("_clause_repeat_ratio") >= self.clause_ratio
         gram = pl.col("_max_5gram_repeat") >= self.max_5gram
         unique = (pl.col("_unique_token_ratio") < self.unique_ratio) & (pl.col("_think_tokens") > self.min_think_tokens)
         percent = (pl.col("_clause_repeat_ratio") * 100).round(0).cast(pl.Int64)
@@ -121,7 +122,7 @@ class Ramble:
             mentions[i], markers[i] = _think_counts(lower)
         parts = [
             pl.when(long).then(pl.format("{} think tokens", "_think_tokens")),
-            pl.when(pl.col("m") >= self.answer_mentions).then(pl.format("the answer written {}× in the think part", "m")),
+            pl.when(pl.col("m") >= self.answer_mentions).then(pl.format("the answer written {}× when thinking", "m")),
             pl.when(pl.col("d") >= self.discourse).then(pl.format("{} discourse markers", "d")),
         ]
         said = view.select(long.alias("long"), "_think_tokens").with_columns(m=mentions, d=markers)

@@ -1,11 +1,12 @@
 """Every token measure of a batch in one pass over chunks of its texts.
 
 ``tokens.tokenize``, ``ngrams.gram_table``/``gram_counts``, ``sentences.sentence_stats``,
-``loop_measures.loop_stats`` and ``char_run.run_bound`` each take any number of texts. Over a whole batch (8,192 outputs of 2 KB:
-17 MB of text, 3 M tokens) every numpy pass reads and writes arrays far larger than the CPU cache,
-and every temporary is fresh memory the kernel must zero. Here they run on chunks of about
-``chunk_bytes`` of text, whose arrays stay in cache and whose memory the allocator reuses; only the
-per-text results and the 4-gram table are kept. The result is the same as calling them on the batch.
+``loop_measures.loop_stats`` and ``char_run.run_bound`` each take any number of texts. Over a
+whole batch (8,192 outputs of 2 KB: 17 MB of text, 3 M tokens) every numpy pass reads and writes
+arrays far larger than the CPU cache, and every temporary is fresh memory the kernel must zero.
+Here they run on chunks of about ``chunk_bytes`` of text, whose arrays stay in cache and whose
+memory the allocator reuses; only the per-text results and the 4-gram table are kept. The result
+is the same as calling them on the batch.
 """
 
 from __future__ import annotations
