@@ -42,7 +42,9 @@ def test_json_contract(dump):
     assert step["compression_ratio"] == pytest.approx(2.36, abs=0.005) and 0 < step["seq_rep_4"] < 0.3
     assert step["compression_ratio_flag"] == pytest.approx(55 / 128) and step["seq_rep_4_flag"] == 8 / 128
     result = runner.invoke(app, ["scan", str(dump)])
-    assert "sdr, rep4, zlib: means of the numeric companions' values;" in result.stdout
+    assert "sdr, rep4, zlib, rep5, rep10, clause: means of the numeric" in result.stdout
+    header = result.stdout.splitlines()[2].split()
+    assert len(header) == len(set(header)) == 3 + len(DETECTOR_NAMES) + 3  # split, step, n; 3 group signals
     assert set(payload["onsets"]) == set(PATTERNS)
 
 
