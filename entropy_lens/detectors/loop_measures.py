@@ -63,11 +63,13 @@ LOOP_COLUMNS = (
 )
 
 
-def loop_stats(lower: pl.Series, tokens: Tokens, repeats_4gram: np.ndarray) -> pl.DataFrame:
+def loop_stats(
+    lower: pl.Series, tokens: Tokens, repeats_4gram: np.ndarray, plain: AsciiBase | None = None
+) -> pl.DataFrame:
     """``LOOP_COLUMNS`` of every lowercased text, from its ``tokenize`` tokens and whether its
-    whole text repeats a token 4-gram (``[n]`` bool)."""
+    whole text repeats a token 4-gram (``[n]`` bool); ``plain``: ``ascii_base`` when computed."""
     n = len(lower)
-    plain = _ascii_base(lower, tokens)
+    plain = plain if plain is not None else ascii_base(lower, tokens)
     row, ids, think = _base_tokens(lower, tokens, plain)
     counts = np.bincount(row, minlength=n)
     bounds = np.concatenate([[0], np.cumsum(counts)])
@@ -81,19 +83,22 @@ def loop_stats(lower: pl.Series, tokens: Tokens, repeats_4gram: np.ndarray) -> p
 
 
 @dataclass(frozen=True)
-class _AsciiBase:
+class AsciiBase:
     """The tokens of the pure-ASCII texts ``rows``: ``pick`` selects them in ``Tokens``' arrays,
-    ``text`` is each one's index in ``rows``, ``inside`` whether it is in its text's base part;
-    ``think`` whether each text's base is its think part."""
+    ``text`` is each one's index in ``rows``, ``inside`` whether it is in its text's base part,
+    ``lo``/``hi`` each text's base token range (``sentences.base_range``); ``think`` whether each
+    text's base is its think part."""
 
     rows: np.ndarray
     pick: slice | np.ndarray
     text: np.ndarray
     inside: np.ndarray
+    lo: np.ndarray
+    hi: np.ndarray
     think: np.ndarray
 
 
-def _ascii_base(lower: pl.Series, tokens: Tokens) -> _AsciiBase:
+def ascii_base(lower: pl.Series, tokens: Tokens) -> AsciiBase:
     """The base parts of the pure-ASCII texts, from their tokens."""
     rows = np.flatnonzero(tokens.ascii)
     whole = rows.size == tokens.n_texts
@@ -103,10 +108,10 @@ def _ascii_base(lower: pl.Series, tokens: Tokens) -> _AsciiBase:
     text = row.astype(np.int64) if whole else np.searchsorted(rows, row.astype(rows.dtype))
     edges = np.bincount(lo, minlength=len(row) + 1) - np.bincount(hi, minlength=len(row) + 1)
     inside = np.cumsum(edges[:-1]) > 0  # [lo, hi) ranges are disjoint
-    return _AsciiBase(rows, pick, text, inside, think)
+    return AsciiBase(rows, pick, text, inside, lo, hi, think)
 
 
-def _base_tokens(lower: pl.Series, tokens: Tokens, plain: _AsciiBase) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _base_tokens(lower: pl.Series, tokens: Tokens, plain: AsciiBase) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``row``, ``id`` of every base token (in text order) and whether each text used its think part."""
     think = np.zeros(len(lower), dtype=bool)
     think[plain.rows] = plain.think
@@ -153,7 +158,7 @@ def _gram_repeats(
     return top, ratio
 
 
-def _clauses(lower: pl.Series, tokens: Tokens, plain: _AsciiBase, n: int) -> tuple[np.ndarray, np.ndarray]:
+def _clauses(lower: pl.Series, tokens: Tokens, plain: AsciiBase, n: int) -> tuple[np.ndarray, np.ndarray]:
     """``max_clause_repeat`` and ``clause_repeat_ratio`` of every text."""
     top, ratio = np.ones(n, dtype=np.int64), np.zeros(n)
     if plain.rows.size:
@@ -166,7 +171,7 @@ def _clauses(lower: pl.Series, tokens: Tokens, plain: _AsciiBase, n: int) -> tup
     return top, ratio
 
 
-def _ascii_clauses(tokens: Tokens, plain: _AsciiBase) -> pl.DataFrame:
+def _ascii_clauses(tokens: Tokens, plain: AsciiBase) -> pl.DataFrame:
     """``row``, ``rate``, ``top`` of the pure-ASCII texts that keep a clause."""
     row, ids = tokens.row[plain.pick], tokens.id[plain.pick]
     start, length = tokens.start[plain.pick], tokens.length[plain.pick]

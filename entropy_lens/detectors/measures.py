@@ -15,7 +15,7 @@ import numpy as np
 import polars as pl
 
 from entropy_lens.detectors.char_run import ascii_only, longest_runs
-from entropy_lens.detectors.loop_measures import loop_stats
+from entropy_lens.detectors.loop_measures import ascii_base, loop_stats
 from entropy_lens.detectors.ngrams import GRAMS_SCHEMA, gram_counts, gram_ids, with_gram_counts
 from entropy_lens.detectors.sentences import MIN_SENTENCE_CHARS, sentence_stats, with_sentence_stats
 from entropy_lens.detectors.tokens import tokenize
@@ -40,8 +40,9 @@ def with_measures(
         grams.append(gram)
         counts.append(gram_counts(pl.DataFrame({"row": row, "gram": gram}, schema=GRAMS_SCHEMA), len(texts)))
         repeats = (counts[-1]["n_grams"] > counts[-1]["unique_grams"]).to_numpy()
-        loops.append(loop_stats(texts, tokens, repeats))
-        stats.append(sentence_stats(texts, min_chars, tokens))
+        plain = ascii_base(texts, tokens)  # the base parts, for both
+        loops.append(loop_stats(texts, tokens, repeats, plain))
+        stats.append(sentence_stats(texts, min_chars, tokens, (plain.lo, plain.hi)))
         bound.append(longest_runs(tokens))
         ascii.append(tokens.ascii)
     table = pl.DataFrame(

@@ -29,15 +29,18 @@ _ENDS = token_ids(np.frombuffer(b".!?" + bytes(8), dtype=np.uint8), np.arange(3)
 
 
 def sentence_stats(
-    lower: pl.Series, min_chars: int = MIN_SENTENCE_CHARS, tokens: Tokens | None = None
+    lower: pl.Series,
+    min_chars: int = MIN_SENTENCE_CHARS,
+    tokens: Tokens | None = None,
+    ranges: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> pl.DataFrame:
     """``sentence_dup_rate`` (Float64) and ``max_sentence_repeat`` (Int64) of every lowercased text
-    (``tokens``: ``tokenize(lower)`` when already computed)."""
+    (``tokens``: ``tokenize(lower)``, ``ranges``: the ASCII texts' ``base_range``, when already computed)."""
     tokens = tokens if tokens is not None else tokenize(lower)
     rate, top = np.zeros(len(lower)), np.ones(len(lower), dtype=np.int64)
     rows = np.flatnonzero(tokens.ascii)
     if rows.size:
-        counts = _ascii_counts(lower, tokens, rows, min_chars)
+        counts = _ascii_counts(lower, tokens, rows, min_chars, ranges)
         at = counts["row"].to_numpy()
         rate[at], top[at] = counts["rate"].to_numpy(), counts["top"].to_numpy()
     rows = np.flatnonzero(~tokens.ascii)
@@ -90,12 +93,15 @@ def _counts(hashed: pl.Series) -> pl.DataFrame:
     )
 
 
-def _ascii_counts(lower: pl.Series, tokens: Tokens, rows: np.ndarray, min_chars: int) -> pl.DataFrame:
-    """``row``, ``rate``, ``top`` of the pure-ASCII texts ``rows`` that keep a sentence, from their tokens."""
+def _ascii_counts(
+    lower: pl.Series, tokens: Tokens, rows: np.ndarray, min_chars: int, ranges: tuple | None
+) -> pl.DataFrame:
+    """``row``, ``rate``, ``top`` of the pure-ASCII texts ``rows`` that keep a sentence, from their
+    tokens (``ranges``: their ``base_range`` when computed)."""
     mine = slice(None) if rows.size == tokens.n_texts else tokens.start >= 0
     row, start, length, ids = tokens.row[mine], tokens.start[mine], tokens.length[mine], tokens.id[mine]
     n = len(row)
-    lo, hi, _ = base_range(lower if rows.size == tokens.n_texts else lower.gather(rows), rows, row, start)
+    lo, hi = ranges or base_range(lower if rows.size == tokens.n_texts else lower.gather(rows), rows, row, start)[:2]
     opens = np.zeros(n + 1, dtype=bool)  # a sentence (or a stretch outside the base parts) starts here
     opens[0] = opens[lo] = opens[hi] = True
     gap = np.zeros(n, dtype=bool)  # whitespace before the token
