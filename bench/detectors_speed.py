@@ -6,7 +6,7 @@ a tenth of them degenerate: repeated sentences, ``!!!!`` runs, fabricated ``Obse
 unsupported product facts), then times, on the same outputs and in the same run:
 
 * **naive** — a straightforward pure-Python loop: per output, the float64 references of
-  ``tests/detectors/detector_reference.py`` (repetition measures, environment and admissible actions)
+  ``tests/detectors/detector_reference.py`` (repetition and loop measures, environment and admissible actions)
   and each rule detector's own per-output check, no prefilters; group diversity from Python sets;
 * **scan** — ``entropy_lens.detectors.scan`` with polars on 1 thread (per core) and on all cores.
 
@@ -93,7 +93,7 @@ def naive(rows: list[dict]) -> None:
     sys.path.insert(0, str(ROOT / "tests" / "detectors"))
     import detector_reference as ref
 
-    from entropy_lens.detectors import contradictory_rambling, fabricated_observation, invalid_action
+    from entropy_lens.detectors import contradictory_rambling, fabricated_observation, invalid_action, loops
     from entropy_lens.detectors.char_run import CharRun
     from entropy_lens.detectors.unsupported_claim import _FACT
     from entropy_lens.environments import observations
@@ -107,13 +107,15 @@ def naive(rows: list[dict]) -> None:
     for row in rows:
         text, prompt = row["response"], row["prompt"]
         env = ref.recognise(prompt)
-        ref.sentence_dup_rate(text), ref.seq_rep(text), ref.compression_ratio(text)
+        ref.sentence_dup_rate(text), ref.seq_rep(text), ref.compression_ratio(text), ref.loop_stats(text)
+        loops._think_counts(text.lower())
         chars._char.search(text), chars._token.search(text)
         fabricated._marks(text, env, prompt)
         context = (
             prompt if env == "tool" else ("answer" if "<answer>" in prompt and "<action>" not in prompt else "action")
         )
         invalid_action._turn_problems(text, env, context, ref.admissible_actions(prompt, env))
+        [m.group("value") in observations(prompt) for m in _FACT.finditer(text)]  # twice: hallucination and SEAL's
         [m.group("value") in observations(prompt) for m in _FACT.finditer(text)]
         contradiction._rules(text, prompt)
         groups.setdefault(row["group_id"], []).append(text)

@@ -53,9 +53,15 @@ LABELS = {
     "unsupported_claim": "unsup",
     "contradictory_rambling": "contra",
     "hallucination": "halluc",
+    "local_loop": "loop",
+    "ramble": "ramble",
+    "paper_hallucination": "seal_hal",
     "sentence_dup_rate": "sdr",
     "seq_rep_4": "rep4",
     "compression_ratio": "zlib",
+    "repeated_5gram_ratio": "rep5",
+    "repeated_10gram_ratio": "rep10",
+    "clause_repeat_ratio": "clause",
     "group_diversity": "grp_div",
     "near_identical_groups": "grp_same",
     "turn_echo": "echo",
@@ -63,7 +69,8 @@ LABELS = {
 
 
 def render(summary: dict) -> list[str]:
-    """The human-readable scan table: flagged share per step and detector, then onsets."""
+    """The human-readable scan table: flagged share (patterns) or mean value (companions) per step
+    and detector, then onsets."""
     columns = summary["detectors"] + [s for s in GROUP_SIGNALS if s != "n_groups"]
     envs = ", ".join(f"{k} {v}" for k, v in sorted(summary["environments"].items()))
     lines = [f"outputs: {summary['n_outputs']}  environments: {envs}", ""]
@@ -72,7 +79,8 @@ def render(summary: dict) -> list[str]:
         cells = "".join(f"{'-' if row.get(c) is None else format(row[c], '.3f'):>9}" for c in columns)
         lines.append(f"{row['split']!s:<6}{row['step']!s:>7}{row['n']:>7}{cells}")
     lines += [
-        "(share of the step's outputs flagged; sdr, rep4, zlib: numeric companions over their thresholds;",
+        "(share of the step's outputs flagged; sdr, rep4, zlib, rep5, rep10, clause: means of the numeric",
+        " companions' values; loop, ramble, seal_hal: SEAL's local_loop, ramble and hallucination flags;",
         " grp_div, grp_same: GRPO-group diversity and share of near-identical groups; echo: turn echo)",
         "",
         f"onsets ({summary['onsets_split']} split):",

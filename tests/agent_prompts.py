@@ -7,6 +7,8 @@ webshop,sokoban}.py`` with the list formatting of its ``env_manager.py`` (ALFWor
 Observations, tasks and tools are made up.
 """
 
+import re
+
 ALFWORLD = (
     "\nYou are an expert agent operating in the ALFRED Embodied Environment. Your task is to: put a clean apple in fridge.\n"
     "Prior to this step, you have already taken 1 step(s). Below are the most recent 1 observations and the "
@@ -70,3 +72,18 @@ WEBSHOP_ITEM = (
     "'click[features]',\n'click[buy now]',\n].\n\n"
     "Now it's your turn to take one action for the current step.\n"
 )
+
+#: The ALFWorld prompt with its list written the way ``str(list)`` writes it, on one line.
+ALFWORLD_ONE_LINE = ALFWORLD.replace(
+    "['go to fridge 1'\n 'take apple 1 from countertop 1'\n 'look']",
+    "['go to fridge 1', 'take apple 1 from countertop 1', 'look']",
+)
+
+_RAY_PREFIX = re.compile(r"^\x1b\[36m\([A-Za-z]+ pid=\d+\)\x1b\[0m ", re.MULTILINE)
+
+
+def logged_prompts(log: str) -> list[str]:
+    """The prompts a verl-agent console log prints (``[text][prompt] …`` up to ``[text][response]``),
+    with Ray's per-line ``(TaskRunner pid=N)`` prefix removed."""
+    text = _RAY_PREFIX.sub("", log.replace("\r", ""))
+    return re.findall(r"\[text\]\[prompt\] (.*?)\n\[text\]\[response\]", text, flags=re.DOTALL)

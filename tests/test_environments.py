@@ -4,9 +4,22 @@ writes it)."""
 
 from __future__ import annotations
 
+import json
+import re
+
 import polars as pl
 import pytest
-from agent_prompts import ALFWORLD, GSM8K, SEARCH, SOKOBAN_RAGEN, SOKOBAN_VERL_AGENT, TOOLS, WEBSHOP
+from agent_prompts import (
+    ALFWORLD,
+    ALFWORLD_ONE_LINE,
+    GSM8K,
+    SEARCH,
+    SOKOBAN_RAGEN,
+    SOKOBAN_VERL_AGENT,
+    TOOLS,
+    WEBSHOP,
+    logged_prompts,
+)
 from detectors import detector_reference as ref
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -45,6 +58,7 @@ def test_recognise_expr_can_be_forced_and_rejects_unknown_names():
     "prompt, env, actions",
     [
         (ALFWORLD, "alfworld", ["go to fridge 1", "take apple 1 from countertop 1", "look"]),
+        (ALFWORLD_ONE_LINE, "alfworld", ["go to fridge 1", "take apple 1 from countertop 1", "look"]),
         (WEBSHOP, "webshop", ["search[<your query>]", "click[back to search]", "click[next >]", "click[b09qqp3356]"]),
         (SOKOBAN_VERL_AGENT, "sokoban", ["up", "down", "left", "right"]),
         (SOKOBAN_RAGEN, "sokoban", ["Up", "Down", "Left", "Right"]),
@@ -61,6 +75,71 @@ def test_admissible_actions(prompt, env, actions):
 def test_webshop_items_may_contain_apostrophes_and_brackets():
     prompt = "Your admissible actions of the current situation are: \n[\n'click[men's tee [2-pack]]',\n'click[< prev]',\n].\n"
     assert envs.admissible_actions(prompt, "webshop") == ["click[men's tee [2-pack]]", "click[< prev]"]
+
+
+HEADER = "Your admissible actions of the current situation are: "
+
+
+@pytest.mark.parametrize(
+    "listed, actions",
+    [
+        ("['go to cabinet 1', 'go to countertop 1', 'look']", ["go to cabinet 1", "go to countertop 1", "look"]),
+        ('["go to cabinet 1", "look"]', ["go to cabinet 1", "look"]),  # JSON
+        ("['go to cabinet 1' 'look']", ["go to cabinet 1", "look"]),  # numpy's str() of a short array
+        ("['go to cabinet 1', 'look'\n 'inventory',]", ["go to cabinet 1", "look", "inventory"]),
+        ("[go to cabinet 1, look]", ["go to cabinet 1", "look"]),  # bare, comma-separated
+        ("[click[men's tee, blue], click[< prev]]", ["click[men's tee, blue]", "click[< prev]"]),
+        ("[\ngo to cabinet 1\nlook\n]", ["go to cabinet 1", "look"]),  # bare, one per line
+        ("[\"click[men's tee]\", 'look']", ["click[men's tee]", "look"]),  # str(list) quotes an apostrophe with "
+        ("['it\\'s', 'look']", ["it's", "look"]),  # an escaped quote
+        ("['']", None),
+        ("[]", None),
+    ],
+)
+def test_admissible_actions_in_any_list_syntax(listed, actions):
+    prompt = f"{HEADER}{listed}.\n\nNow it's your turn to take an action.\n"
+    assert envs.admissible_actions(prompt, "alfworld") == actions
+    assert ref.admissible_actions(prompt, "alfworld") == actions
+
+
+@pytest.fixture(scope="module")
+def alfworld_logged(external) -> list[str]:
+    """Every prompt the verl-agent ALFWorld logs print (numpy's list layout, one item per line)."""
+    prompts = []
+    for trainer in ("grpo_trainer", "ppo_trainer"):
+        log = external / "verl_agent_hgae" / "examples" / trainer / "run_alfworld.txt"
+        prompts += logged_prompts(log.read_text(encoding="utf-8", errors="replace"))
+    assert len(prompts) == 62
+    return prompts
+
+
+def listed(prompt: str) -> str:
+    """The bracketed list after ``HEADER``, brackets included."""
+    return re.search(re.escape(HEADER) + r"(\[.*?\])\.?\n", prompt, flags=re.DOTALL).group(1)
+
+
+def test_real_alfworld_lists_read_in_every_syntax(alfworld_logged):
+    for prompt in alfworld_logged:
+        actions = envs.admissible_actions(prompt, envs.recognise(prompt))
+        listed_text = listed(prompt)
+        assert len(actions) == listed_text.count("'") // 2 > 1 and all("'" not in a for a in actions)
+        assert "look" in actions and "inventory" in actions
+        for rewritten in (str(actions), json.dumps(actions), "[" + ", ".join(actions) + "]"):
+            again = prompt.replace(listed_text, rewritten)
+            assert envs.admissible_actions(again, "alfworld") == actions == ref.admissible_actions(again, "alfworld")
+
+
+def test_valid_actions_of_one_line_lists_are_not_invalid(alfworld_logged):
+    from entropy_lens.detectors import scan
+
+    prompts = [p.replace(listed(p), str(envs.admissible_actions(p, "alfworld"))) for p in alfworld_logged]
+    prompts.append(ALFWORLD_ONE_LINE)
+    responses = [f"<think>I go.</think><action>{envs.admissible_actions(p, 'alfworld')[-1]}</action>" for p in prompts]
+    ids = [str(i) for i in range(len(prompts))]
+    rows = pl.DataFrame({"step": [1] * len(prompts), "sample_id": ids, "prompt": prompts, "response": responses})
+    result = scan(conform(rows, ROLLOUTS_SCHEMA))
+    assert result.environments == {"alfworld": len(prompts)}
+    assert result.per_step["invalid_action"][0] == 0.0 and result.per_step["hallucination"][0] == 0.0
 
 
 def test_tool_schemas_from_tools_block_and_bare_openai_list():
@@ -184,6 +263,11 @@ LIST_PIECES = st.sampled_from(
         "search[<your query>]",
         "Up, Down, Left",
         "[SEP]",
+        "['go to a', 'look']",
+        "'x' 'y'",
+        "\\'",
+        "go to a, look",
+        "click[a, b]",
     ]
 )
 TEXT = st.lists(st.one_of(LIST_PIECES, st.text(max_size=4)), max_size=14).map("".join)
@@ -194,7 +278,10 @@ LISTED = st.tuples(
     ),
     st.lists(
         st.one_of(
-            st.sampled_from(["'look'", "\n", ",\n", " '", '"up"', '"a", "b"', ", ", "]", "[x]"]), st.text(max_size=3)
+            st.sampled_from(
+                ["'look'", "\n", ",\n", " '", '"up"', '"a", "b"', ", ", "]", "[x]", "'a' 'b'", "\\", "go to a, b", "(", "}"]
+            ),
+            st.text(max_size=3),
         ),
         max_size=8,
     ),

@@ -8,11 +8,12 @@ and ``docs/detectors.md``.
 
 from entropy_lens.detectors import (  # noqa: F401  (importing registers each detector)
     char_run,
+    companions,
     contradictory_rambling,
     fabricated_observation,
     hallucination,
     invalid_action,
-    repetition,
+    loops,
     sentence_dup,
     unsupported_claim,
 )

@@ -23,9 +23,18 @@ FINDINGS_SCHEMA: dict[str, pl.DataType] = {
     "span_end": pl.Int64,
 }
 
-#: Every detector name, in report order (DESIGN §3): the patterns, ``hallucination`` (any of the
-#: four before it), then the numeric companions.
-DETECTOR_NAMES: tuple[str, ...] = (
+#: The numeric companions: ``score`` is a value, averaged per step under the companion's name.
+NUMERIC = (
+    "sentence_dup_rate",
+    "seq_rep_4",
+    "compression_ratio",
+    "repeated_5gram_ratio",
+    "repeated_10gram_ratio",
+    "clause_repeat_ratio",
+)
+#: The degenerate patterns proper, the ones with an onset and a persistence verdict: DESIGN §3's,
+#: ``hallucination`` (any of the four before it), then SEAL's own flags (``loops``, ``paper_hallucination``).
+PATTERNS = (
     "sentence_dup",
     "char_run",
     "fabricated_observation",
@@ -33,14 +42,15 @@ DETECTOR_NAMES: tuple[str, ...] = (
     "unsupported_claim",
     "contradictory_rambling",
     "hallucination",
-    "sentence_dup_rate",
-    "seq_rep_4",
-    "compression_ratio",
+    "local_loop",
+    "ramble",
+    "paper_hallucination",
 )
-#: The numeric companions: ``score`` is a value (also averaged per step), ``flagged`` its threshold.
-NUMERIC = ("sentence_dup_rate", "seq_rep_4", "compression_ratio")
-#: The degenerate patterns proper: the ones with an onset and a persistence verdict.
-PATTERNS = tuple(name for name in DETECTOR_NAMES if name not in NUMERIC)
+#: Every detector name, in report order: the patterns, then the numeric companions.
+DETECTOR_NAMES: tuple[str, ...] = PATTERNS + NUMERIC
+#: The companions with a threshold of their own: ``flagged`` marks the outputs over it, whose
+#: per-step share is ``<companion>_flag``.
+COMPANION_FLAGS = ("seq_rep_4", "compression_ratio")
 #: The detectors ``hallucination`` combines.
 HALLUCINATION_PARTS = ("fabricated_observation", "invalid_action", "unsupported_claim", "contradictory_rambling")
 

@@ -18,13 +18,14 @@ import polars as pl
 from entropy_lens.detectors.base import (
     DETECTOR_NAMES,
     FINDINGS_SCHEMA,
+    COMPANION_FLAGS,
     HALLUCINATION_PARTS,
     NUMERIC,
     PATTERNS,
     get_detector,
 )
 from entropy_lens.detectors.groups import GROUP_SIGNALS, group_signals
-from entropy_lens.detectors.hallucination import combine
+from entropy_lens.detectors.hallucination import PaperHallucination, combine
 from entropy_lens.detectors.measures import with_measures
 from entropy_lens.detectors.onsets import onsets, primary_split
 from entropy_lens.detectors.view import policy_view
@@ -47,8 +48,9 @@ class ScanResult:
     ``findings``: one row per flag (output, detector) with its evidence, and one per output and
     numeric companion (``base.NUMERIC``, flagged or not): ``sample_id, step, split, detector,
     flagged, score, evidence, span_start, span_end``. ``per_step``: one row per (step, split): ``n``, one
-    column per detector (share of the step's outputs flagged), ``<companion>_mean`` (mean value of
-    each numeric companion) and ``GROUP_SIGNALS``. ``onsets``: ``{pattern: step}`` for the patterns
+    column per detector (DESIGN §2: for a pattern the share of the step's outputs flagged, for a
+    numeric companion the mean of its per-output values), ``<companion>_flag`` (share over the
+    threshold, for ``base.COMPANION_FLAGS``) and ``GROUP_SIGNALS``. ``onsets``: ``{pattern: step}`` for the patterns
     run (``base.PATTERNS``; numeric companions are values, not patterns), read from ``split``
     (``onsets.primary_split``); ``onsets_by_split`` for every split.
     """
@@ -163,12 +165,17 @@ def _scan_batch(batch: pl.DataFrame, names: list[str], env: str | None) -> tuple
 
 def _findings(view: pl.DataFrame, names: list[str]) -> pl.DataFrame:
     """Long findings of one batch for ``names`` (hallucination combines its parts, run once)."""
-    wanted = [n for n in names if n != "hallucination"]
+    combined = ("hallucination", "paper_hallucination")
+    wanted = [n for n in names if n not in combined]
     if "hallucination" in names:
         wanted += [p for p in HALLUCINATION_PARTS if p not in wanted]
+    if "paper_hallucination" in names and "contradictory_rambling" not in wanted:
+        wanted.append("contradictory_rambling")
     results = {name: get_detector(name).detect(view) for name in wanted}
     if "hallucination" in names:
         results["hallucination"] = combine(results)
+    if "paper_hallucination" in names:
+        results["paper_hallucination"] = PaperHallucination().from_rambling(view, results["contradictory_rambling"])
     keys = view.select(_KEYS)
     return pl.concat(
         [pl.concat([keys, results[n].with_columns(detector=pl.lit(n))], how="horizontal") for n in names]
@@ -176,22 +183,25 @@ def _findings(view: pl.DataFrame, names: list[str]) -> pl.DataFrame:
 
 
 def _per_step(findings: pl.DataFrame, names: list[str], signals: pl.DataFrame | None) -> pl.DataFrame:
-    """Wide per-step table: n, flagged share per detector, companion means, group signals."""
-    companions = [n for n in NUMERIC if n in names]
-    ordered = [*_KEYS, "n", *names, *(f"{n}_mean" for n in companions), *(GROUP_SIGNALS if signals is not None else ())]
+    """Wide per-step table: n, per detector its flagged share (patterns) or mean value
+    (companions), companions' flag shares, group signals."""
+    flags = [f"{n}_flag" for n in COMPANION_FLAGS if n in names]
+    ordered = [*_KEYS, "n", *names, *flags, *(GROUP_SIGNALS if signals is not None else ())]
     if findings.is_empty():
         return pl.DataFrame(
             schema={c: pl.Float64 for c in ordered} | {"step": pl.Int64, "split": pl.Utf8, "n": pl.UInt32}
         )
+    numeric = pl.col("detector").is_in(NUMERIC)
     grouped = findings.group_by([*_KEYS, "detector"]).agg(
-        n=pl.len(), rate=pl.col("flagged").mean(), mean=pl.col("score").mean()
+        n=pl.len(), value=pl.when(numeric.first()).then(pl.col("score").mean()).otherwise(pl.col("flagged").mean())
     )
-    rates = grouped.pivot(on="detector", index=_KEYS, values="rate")
-    means = grouped.filter(pl.col("detector").is_in(NUMERIC)).pivot(on="detector", index=_KEYS, values="mean")
+    flagged = findings.filter(pl.col("detector").is_in(COMPANION_FLAGS)).group_by([*_KEYS, "detector"])
+    shares = flagged.agg(value=pl.col("flagged").mean()).with_columns(pl.col("detector") + "_flag")
+    wide = pl.concat([grouped.drop("n"), shares], how="vertical_relaxed").pivot(
+        on="detector", index=_KEYS, values="value"
+    )
     counts = grouped.group_by(_KEYS).agg(pl.col("n").max())
-    table = counts.join(rates, on=_KEYS, nulls_equal=True)
-    if companions:
-        table = table.join(means.rename({n: f"{n}_mean" for n in companions}), on=_KEYS, nulls_equal=True)
+    table = counts.join(wide, on=_KEYS, nulls_equal=True)
     if signals is not None:
         table = table.join(signals, on=_KEYS, how="left", nulls_equal=True)
     return table.select(ordered).sort("split", "step", nulls_last=True)

@@ -11,16 +11,19 @@ from collections import Counter
 import polars as pl
 
 from entropy_lens.detectors.base import excerpt, register, sparse_findings
-from entropy_lens.detectors.repetition import SentenceDupRate
-from entropy_lens.detectors.sentences import sentence_lists, with_sentences
+from entropy_lens.detectors.sentences import MIN_SENTENCE_CHARS, sentence_lists, with_sentences
 from entropy_lens.detectors.view import candidates, policy_view, to_response
 
 
 @register
-class SentenceDup(SentenceDupRate):
-    """Sentence duplication at or above ``threshold``, with the repeated sentence as evidence."""
+class SentenceDup:
+    """SEAL's ``sentence_dup_rate`` (sentences of ≥ ``min_chars`` characters) at or above
+    ``threshold`` (SEAL's ``sentence_dup_ge_25_flag``), with the repeated sentence as evidence."""
 
     name = "sentence_dup"
+
+    def __init__(self, threshold: float = 0.25, min_chars: int = MIN_SENTENCE_CHARS):
+        self.threshold, self.min_chars = threshold, min_chars
 
     def detect(self, rollouts: pl.DataFrame) -> pl.DataFrame:
         view = with_sentences(policy_view(rollouts), self.min_chars)

@@ -21,18 +21,26 @@ import polars as pl
 from entropy_lens.detectors.text_classes import patterns
 from entropy_lens.detectors.tokens import SALTS, U64, Tokens, mix, token_ids, tokenize
 
+#: SEAL's shortest kept sentence, in characters after normalising (``repetition.py``).
+MIN_SENTENCE_CHARS = 20
+
 #: Ids of the tokens that end a sentence.
 _ENDS = token_ids(np.frombuffer(b".!?" + bytes(8), dtype=np.uint8), np.arange(3), np.ones(3, dtype=np.int64))
 
 
-def sentence_stats(lower: pl.Series, min_chars: int = 20, tokens: Tokens | None = None) -> pl.DataFrame:
+def sentence_stats(
+    lower: pl.Series,
+    min_chars: int = MIN_SENTENCE_CHARS,
+    tokens: Tokens | None = None,
+    ranges: tuple[np.ndarray, np.ndarray] | None = None,
+) -> pl.DataFrame:
     """``sentence_dup_rate`` (Float64) and ``max_sentence_repeat`` (Int64) of every lowercased text
-    (``tokens``: ``tokenize(lower)`` when already computed)."""
+    (``tokens``: ``tokenize(lower)``, ``ranges``: the ASCII texts' ``base_range``, when already computed)."""
     tokens = tokens if tokens is not None else tokenize(lower)
     rate, top = np.zeros(len(lower)), np.ones(len(lower), dtype=np.int64)
     rows = np.flatnonzero(tokens.ascii)
     if rows.size:
-        counts = _ascii_counts(lower, tokens, rows, min_chars)
+        counts = _ascii_counts(lower, tokens, rows, min_chars, ranges)
         at = counts["row"].to_numpy()
         rate[at], top[at] = counts["rate"].to_numpy(), counts["top"].to_numpy()
     rows = np.flatnonzero(~tokens.ascii)
@@ -42,11 +50,10 @@ def sentence_stats(lower: pl.Series, min_chars: int = 20, tokens: Tokens | None 
     return pl.DataFrame({"sentence_dup_rate": rate, "max_sentence_repeat": top})
 
 
-def sentence_lists(lower: pl.Series, min_chars: int = 20) -> pl.Series:
+def sentence_lists(lower: pl.Series, min_chars: int = MIN_SENTENCE_CHARS) -> pl.Series:
     """The kept, normalised sentences of every lowercased text, in order (polars, any text)."""
     p = patterns(ascii_only=bool((lower.str.len_bytes() == lower.str.len_chars()).all()))
-    think = _think(lower).str.strip_chars(p["space_chars"])
-    base = pl.select(pl.when(think.str.len_bytes() > 0).then(think).otherwise(lower)).to_series()
+    base, _ = base_texts(lower)
     return (
         base.str.replace_all(p["collapse"], " ")
         .str.strip_chars(" ")
@@ -54,6 +61,15 @@ def sentence_lists(lower: pl.Series, min_chars: int = 20) -> pl.Series:
         .str.split("\n")
         .list.eval(pl.element().filter(pl.element().str.len_chars() >= min_chars))
     )
+
+
+def base_texts(lower: pl.Series) -> tuple[pl.Series, pl.Series]:
+    """SEAL's base part of every lowercased text (its first ``<think>…</think>``, stripped, else
+    the whole text) and whether the think part was used (polars, any text)."""
+    p = patterns(ascii_only=bool((lower.str.len_bytes() == lower.str.len_chars()).all()))
+    think = _think(lower).str.strip_chars(p["space_chars"])
+    used = (think.str.len_bytes() > 0).fill_null(False)
+    return pl.select(pl.when(used).then(think).otherwise(lower)).to_series(), used
 
 
 def _think(lower: pl.Series) -> pl.Series:
@@ -77,12 +93,15 @@ def _counts(hashed: pl.Series) -> pl.DataFrame:
     )
 
 
-def _ascii_counts(lower: pl.Series, tokens: Tokens, rows: np.ndarray, min_chars: int) -> pl.DataFrame:
-    """``row``, ``rate``, ``top`` of the pure-ASCII texts ``rows`` that keep a sentence, from their tokens."""
+def _ascii_counts(
+    lower: pl.Series, tokens: Tokens, rows: np.ndarray, min_chars: int, ranges: tuple | None
+) -> pl.DataFrame:
+    """``row``, ``rate``, ``top`` of the pure-ASCII texts ``rows`` that keep a sentence, from their
+    tokens (``ranges``: their ``base_range`` when computed)."""
     mine = slice(None) if rows.size == tokens.n_texts else tokens.start >= 0
     row, start, length, ids = tokens.row[mine], tokens.start[mine], tokens.length[mine], tokens.id[mine]
     n = len(row)
-    lo, hi = _base(lower if rows.size == tokens.n_texts else lower.gather(rows), rows, row, start)
+    lo, hi = ranges or base_range(lower if rows.size == tokens.n_texts else lower.gather(rows), rows, row, start)[:2]
     opens = np.zeros(n + 1, dtype=bool)  # a sentence (or a stretch outside the base parts) starts here
     opens[0] = opens[lo] = opens[hi] = True
     gap = np.zeros(n, dtype=bool)  # whitespace before the token
@@ -128,12 +147,15 @@ def _between(total: np.ndarray, heads: np.ndarray) -> np.ndarray:
 
 
 def _repeats(text: np.ndarray, sentence: np.ndarray, rows: np.ndarray) -> pl.DataFrame:
-    """``row``, ``rate``, ``top`` from the kept sentences' ids and the index (in ``rows``) of their text."""
+    """``row``, ``rate``, ``top`` from the kept sentences' ids and the index (in ``rows``) of their
+    text (non-decreasing: sentences in text order)."""
     key = sentence ^ mix(text.astype(np.uint64))  # one id per (text, sentence)
     count = _occurrences(key)  # of each kept sentence in its text
     kept = np.bincount(text, minlength=len(rows))
     top = np.zeros(len(rows), dtype=np.int64)
-    np.maximum.at(top, text, count)
+    if len(text):
+        firsts = np.flatnonzero(np.concatenate([[True], text[1:] != text[:-1]]))
+        top[text[firsts]] = np.maximum.reduceat(count, firsts)
     has = kept > 0
     repeated = np.bincount(text, weights=count >= 2, minlength=len(rows))
     return pl.DataFrame({"row": rows[has], "rate": repeated[has] / kept[has], "top": top[has]})
@@ -155,9 +177,13 @@ def _occurrences(key: np.ndarray) -> np.ndarray:
     return count
 
 
-def _base(texts: pl.Series, rows: np.ndarray, row: np.ndarray, start: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Token index range ``[lo, hi)`` of each text's base part: the tokens inside its first closed
-    ``<think>…</think>`` when there are any, else all of its tokens."""
+def base_range(
+    texts: pl.Series, rows: np.ndarray, row: np.ndarray, start: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Token index range ``[lo, hi)`` of each text's base part (SEAL's ``think if think else
+    text``): the tokens inside its first closed ``<think>…</think>`` when there are any, else all
+    of its tokens; and whether the think part was used (``[n]`` bool). ``texts`` are pure ASCII,
+    ``rows`` their indices, ``row``/``start`` their tokens' (``Tokens``)."""
     opened = texts.str.find("<think>", literal=True).fill_null(-1).to_numpy()
     closed = texts.str.find("</think>", literal=True).fill_null(-1).to_numpy(writable=True)
     early = np.flatnonzero((opened >= 0) & (closed >= 0) & (closed < opened + 7))
@@ -168,10 +194,12 @@ def _base(texts: pl.Series, rows: np.ndarray, row: np.ndarray, start: np.ndarray
     hi = np.searchsorted(key, rows.astype(np.int64) << 32 | closed)
     think = (opened >= 0) & (closed >= 0) & (hi > lo)
     every = np.searchsorted(row, rows.astype(row.dtype)), np.searchsorted(row, rows.astype(row.dtype), side="right")
-    return np.where(think, lo, every[0]), np.where(think, hi, every[1])
+    return np.where(think, lo, every[0]), np.where(think, hi, every[1]), think
 
 
-def with_sentences(view: pl.DataFrame, min_chars: int = 20, tokens: Tokens | None = None) -> pl.DataFrame:
+def with_sentences(
+    view: pl.DataFrame, min_chars: int = MIN_SENTENCE_CHARS, tokens: Tokens | None = None
+) -> pl.DataFrame:
     """``view`` plus ``_sentence_dup_rate`` and ``_max_sentence_repeat`` for ``min_chars`` (recorded
     in ``_sentence_min_chars``; kept when already computed for the same setting)."""
     if "_sentence_min_chars" in view.columns and view["_sentence_min_chars"].eq(min_chars).all():

@@ -38,19 +38,21 @@ def _normal(text: str) -> str:
     return " ".join(text.lower().split())
 
 
-def _value(raw: str) -> str:
-    """A fact's value as SEAL compares it, cut before a closing tag on the same line (``</think>``)."""
-    return _normal(_TAG.split(raw, maxsplit=1)[0]).strip(" .;,'\"")
+def _value(raw: str, cut_tags: bool = True) -> str:
+    """A fact's value as SEAL compares it, here cut before a tag on the same line (``</think>``)
+    unless ``cut_tags`` is off (SEAL's own reading)."""
+    return _normal(_TAG.split(raw, maxsplit=1)[0] if cut_tags else raw).strip(" .;,'\"")
 
 
 @register
 class UnsupportedClaim:
-    """Flags ≥ ``min_facts`` stated facts of which at least one is unsupported; score = unsupported count."""
+    """Flags ≥ ``min_facts`` stated facts of which at least one is unsupported; score = unsupported
+    count. ``cut_tags=False`` reads values exactly as SEAL does, a trailing ``</think>`` included."""
 
     name = "unsupported_claim"
 
-    def __init__(self, min_facts: int = 2):
-        self.min_facts = min_facts
+    def __init__(self, min_facts: int = 2, cut_tags: bool = True):
+        self.min_facts, self.cut_tags = min_facts, cut_tags
 
     def detect(self, rollouts: pl.DataFrame) -> pl.DataFrame:
         view = policy_view(rollouts)
@@ -64,7 +66,7 @@ class UnsupportedClaim:
         )
         hits = {}
         for i, row in enumerate(rows):
-            facts = [(m, _value(m.group("value"))) for m in _FACT.finditer(policy[i])]
+            facts = [(m, _value(m.group("value"), self.cut_tags)) for m in _FACT.finditer(policy[i])]
             if len(facts) < self.min_facts:
                 continue
             evidence = _normal(observations(prompt[i]) + " " + (shown[i] or ""))

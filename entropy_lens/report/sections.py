@@ -134,9 +134,14 @@ def pattern_summary(scan: dict, persistence: list[dict]) -> list[dict]:
 
 def share_columns(per_step: list[dict], names: list[str]) -> dict[str, str]:
     """Detector → the ``per_step`` column holding its share of outputs flagged. A numeric
-    companion's own column is its mean value once the scan writes ``<companion>_flag`` beside it."""
+    companion's own column is its mean value (DESIGN §2): it is charted by its ``<companion>_flag``
+    share, and left out where the scan keeps no flag share for it."""
     keys = {key for row in per_step for key in row}
-    return {name: f"{name}_flag" if name in NUMERIC and f"{name}_flag" in keys else name for name in names}
+    return {
+        name: f"{name}_flag" if name in NUMERIC else name
+        for name in names
+        if name not in NUMERIC or f"{name}_flag" in keys
+    }
 
 
 def companions(scan: dict) -> list[dict]:

@@ -37,7 +37,14 @@ def test_json_contract(dump):
     assert payload["n_outputs"] == 128 and payload["detectors"] == list(DETECTOR_NAMES)
     (step,) = payload["per_step"]
     assert step["step"] == 1 and step["split"] == "train" and step["n"] == 128
-    assert all(0.0 <= step[name] <= 1.0 for name in DETECTOR_NAMES)
+    assert all(0.0 <= step[name] <= 1.0 for name in PATTERNS)
+    # companions: the mean value (docs/detectors.md: compression_ratio mean 2.36 on this healthy dump)
+    assert step["compression_ratio"] == pytest.approx(2.36, abs=0.005) and 0 < step["seq_rep_4"] < 0.3
+    assert step["compression_ratio_flag"] == pytest.approx(55 / 128) and step["seq_rep_4_flag"] == 8 / 128
+    result = runner.invoke(app, ["scan", str(dump)])
+    assert "sdr, rep4, zlib, rep5, rep10, clause: means of the numeric" in result.stdout
+    header = result.stdout.splitlines()[2].split()
+    assert len(header) == len(set(header)) == 3 + len(DETECTOR_NAMES) + 3  # split, step, n; 3 group signals
     assert set(payload["onsets"]) == set(PATTERNS)
 
 

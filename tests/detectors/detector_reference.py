@@ -10,17 +10,12 @@ over Python sets; ``recognise`` and ``admissible_actions`` read prompts with Pyt
 
 from __future__ import annotations
 
-import json
 import re
 import zlib
 from collections import Counter
 
-from entropy_lens.environments import (
-    _SIGNATURES,
-    ENVIRONMENTS,
-    SOKOBAN_ACTIONS,
-    tool_schemas,
-)
+from entropy_lens.environments import ENVIRONMENTS, SOKOBAN_ACTIONS, tool_schemas
+from entropy_lens.environments.recognition import _SIGNATURES
 
 
 def kept_sentences(text: str, min_chars: int = 20) -> list[str]:
@@ -108,22 +103,57 @@ def admissible_actions(prompt: str | None, env: str) -> list[str] | None:
 
 
 def _list_items(block: str) -> list[str]:
-    """Items of a bracketed list: JSON strings, or one quoted item per line."""
-    if block.lstrip().startswith('"'):
-        try:
-            items = json.loads(f"[{block}]")
-            if all(isinstance(i, str) for i in items):
-                return items
-        except json.JSONDecodeError:
-            pass
+    """Items of a bracketed list's inside, line by line: a line of quoted literals gives each
+    literal (a backslash keeps the next character); a line that is one quoted item (trailing comma
+    dropped) its inside; any other line its parts between commas outside brackets."""
     out = []
     for line in block.split("\n"):
-        item = line.strip().removesuffix(",").strip()
-        if len(item) >= 2 and item[0] == item[-1] and item[0] in "'\"":
-            item = item[1:-1]
-        if item:
-            out.append(item)
-    return out
+        line = line.strip()
+        literals = _scan_literals(line)
+        if literals is not None:
+            out += literals
+            continue
+        line = line.removesuffix(",").strip()
+        if len(line) >= 2 and line[0] == line[-1] and line[0] in "'\"":
+            out.append(line[1:-1])
+            continue
+        depth, parts = 0, [""]
+        for char in line:
+            if char == "," and depth == 0:
+                parts.append("")
+                continue
+            depth = depth + 1 if char in "([{" else max(depth - 1, 0) if char in ")]}" else depth
+            parts[-1] += char
+        for part in (p.strip() for p in parts):
+            out.append(part[1:-1] if len(part) >= 2 and part[0] == part[-1] and part[0] in "'\"" else part)
+    return [item for item in out if item]
+
+
+def _scan_literals(line: str) -> list[str] | None:
+    """The quoted literals of a line made only of them (whitespace and at most one comma between
+    two, an optional comma after the last), else None; character by character."""
+    items, i, n = [], 0, len(line)
+    while True:
+        if i >= n or line[i] not in "'\"":
+            return None
+        quote, value, i = line[i], "", i + 1
+        while i < n and line[i] != quote:
+            if line[i] == "\\" and i + 1 < n:
+                i += 1
+            value += line[i]
+            i += 1
+        if i >= n:
+            return None
+        items.append(value)
+        i += 1
+        while i < n and line[i].isspace():
+            i += 1
+        if i < n and line[i] == ",":
+            i += 1
+            while i < n and line[i].isspace():
+                i += 1
+        if i == n:
+            return items
 
 
 def second_occurrence(sentence: str, lower: str, length: int) -> tuple[int, int] | None:
@@ -134,3 +164,29 @@ def second_occurrence(sentence: str, lower: str, length: int) -> tuple[int, int]
         return None
     start, end = found[-1]
     return min(start, length), min(end, length)
+
+
+def loop_stats(text: str) -> dict[str, float]:
+    """SEAL's loop measures of one output, from the definitions (``repetition.py``)."""
+    think = re.search(r"<think>(.*?)</think>", text, flags=re.DOTALL | re.IGNORECASE)
+    think = think.group(1).strip() if think else ""
+    base = think or text
+    tokens = re.findall(r"\w+|[^\w\s]", base.lower())
+    row = {
+        "think_tokens": len(re.findall(r"\w+|[^\w\s]", think.lower())),
+        "unique_token_ratio": len(set(tokens)) / len(tokens) if tokens else 1.0,
+    }
+    for n in (5, 10):
+        grams = Counter(tuple(tokens[i : i + n]) for i in range(len(tokens) - n + 1))
+        total = sum(grams.values())
+        row[f"max_{n}gram_repeat"] = max(grams.values()) if total else 1
+        row[f"repeated_{n}gram_ratio"] = sum(c for c in grams.values() if c >= 2) / total if total else 0.0
+    clauses = []
+    for part in re.split(r"(?<=[.!?])\s+|,\s+|;\s+", base):
+        words = re.sub(r"[^a-z0-9\s]+", " ", part.strip().lower()).split()
+        if part.strip() and len(words) >= 6:
+            clauses.append(" ".join(words))
+    counts = Counter(clauses)
+    row["max_clause_repeat"] = max(counts.values()) if clauses else 1
+    row["clause_repeat_ratio"] = sum(c for c in counts.values() if c >= 2) / len(clauses) if clauses else 0.0
+    return row

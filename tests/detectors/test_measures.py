@@ -10,15 +10,17 @@ from collections import Counter
 import detector_reference as ref
 import numpy as np
 import polars as pl
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
 from test_fast_paths import ASCII, TEXTS
 
 from entropy_lens.detectors.char_run import run_bound, with_run_bound
+from entropy_lens.detectors.loop_measures import LOOP_COLUMNS, with_loops
 from entropy_lens.detectors.measures import chunks, with_measures
 from entropy_lens.detectors.ngrams import gram_table, with_grams
-from entropy_lens.detectors.repetition import compression_ratio
+from entropy_lens.detectors.companions import compression_ratio
 from entropy_lens.detectors.sentences import _occurrences, with_sentences
 from entropy_lens.detectors.tokens import tokenize
 from entropy_lens.detectors.view import policy_view
@@ -35,6 +37,10 @@ PIECES = st.sampled_from(
         "<|endoftext|>",
         "x" * 30,
         "\n",
+        "i go to the fridge, then i look around the room; ",
+        "snake_case words, ",
+        "don't stop now. ",
+        "<answer>x</answer>",
     ]
 )
 MIXED = st.lists(st.one_of(TEXTS, ASCII, PIECES), max_size=12).map("".join)
@@ -54,10 +60,20 @@ def test_chunked_pass_equals_the_whole_batch_functions(texts, chunk_bytes):
     view = _view(texts)
     tokens = tokenize(view["_lower"])
     grams = gram_table(tokens)
-    whole = with_run_bound(with_sentences(with_grams(view, grams), tokens=tokens), tokens)
+    whole = with_run_bound(with_loops(with_sentences(with_grams(view, grams), tokens=tokens)), tokens)
     chunked, table = with_measures(view, chunk_bytes=chunk_bytes)
     assert_frame_equal(chunked, whole, check_exact=True)
     assert_frame_equal(table, grams, check_exact=True)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.one_of(MIXED, st.lists(PIECES, max_size=30).map("".join)), max_size=10))
+def test_loop_measures_equal_seal_definitions(texts):
+    view = with_loops(_view(texts))
+    for i, text in enumerate(texts):
+        expected = ref.loop_stats(text)
+        got = {column: view[f"_{column}"][i] for column in LOOP_COLUMNS}
+        assert got == pytest.approx(expected, rel=0, abs=1e-12), text
 
 
 def test_chunks_cover_the_texts_in_order_within_the_budget():

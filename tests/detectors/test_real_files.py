@@ -22,8 +22,9 @@ import pytest
 
 from entropy_lens.detectors import scan
 from entropy_lens.detectors.base import PATTERNS
+from entropy_lens.detectors.loop_measures import LOOP_COLUMNS, with_loops
 from entropy_lens.detectors.ngrams import seq_rep
-from entropy_lens.detectors.repetition import compression_ratio
+from entropy_lens.detectors.companions import compression_ratio
 from entropy_lens.detectors.sentences import sentence_stats
 from entropy_lens.detectors.view import policy_view
 from entropy_lens.readers import read_run
@@ -110,9 +111,15 @@ def test_gsm8k_dump_has_few_or_no_pattern_flags(gsm8k):
     result = scan(gsm8k.rollouts)
     assert result.environments == {"generic": 128} and result.per_step["n"].to_list() == [128]
     rates = result.per_step.select(PATTERNS).row(0, named=True)
-    assert set(result.onsets) == set(PATTERNS) and all(v is None for v in result.onsets.values())
-    assert rates["hallucination"] == 0.0 and rates["char_run"] == 0.0
-    assert max(rates.values()) <= 2 / 128  # one list repeats "time available: 30 minutes." three times
+    assert set(result.onsets) == set(PATTERNS)
+    assert rates["hallucination"] == 0.0 and rates["char_run"] == 0.0 and rates["paper_hallucination"] == 0.0
+    # one list repeats "time available: 30 minutes." three times
+    assert max(rate for name, rate in rates.items() if name != "local_loop") <= 2 / 128
+    # SEAL's local_loop counts LaTeX markup: "\, \text{" 5-grams written 12-19 times in 6 answers
+    assert rates["local_loop"] == 6 / 128  # under the 5 % an onset needs
+    assert all(v is None for v in result.onsets.values())
+    loops = result.findings.filter((pl.col("detector") == "local_loop") & pl.col("flagged"))["evidence"]
+    assert sorted(loops.to_list()) == sorted(f"a 5-gram ×{k}" for k in (12, 12, 13, 14, 19, 19))
 
 
 def test_gsm8k_measures_match_the_references_output_by_output(gsm8k):
@@ -123,3 +130,7 @@ def test_gsm8k_measures_match_the_references_output_by_output(gsm8k):
     assert stats["sentence_dup_rate"].to_list() == [ref.sentence_dup_rate(t)[0] for t in texts]
     assert seq_rep(view["_lower"]).to_list() == pytest.approx([ref.seq_rep(t) for t in texts], abs=1e-12)
     assert compression_ratio(texts) == [ref.compression_ratio(t) for t in texts]
+    loops = with_loops(view)
+    expected = [ref.loop_stats(t) for t in texts]
+    for column in LOOP_COLUMNS:
+        assert loops[f"_{column}"].to_list() == pytest.approx([e[column] for e in expected], abs=1e-12), column

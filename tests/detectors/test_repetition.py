@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from entropy_lens.detectors import get_detector
 from entropy_lens.detectors.ngrams import gram_table, seq_rep
-from entropy_lens.detectors.repetition import compression_ratio
+from entropy_lens.detectors.companions import compression_ratio
 from entropy_lens.detectors.sentences import sentence_lists, sentence_stats
 from entropy_lens.detectors.view import _lowercase
 from entropy_lens.schema import ROLLOUTS_SCHEMA, conform
@@ -154,8 +154,9 @@ def test_numeric_companions_flag_at_their_thresholds():
         "I should open the product page before buying anything.</think>"
     )
     frame = _frame([loop, varied, "!" * 150])
-    dup = get_detector("sentence_dup_rate").detect(frame)
-    assert dup["flagged"].to_list() == [True, False, False] and dup["score"][0] == 1.0
+    dup = get_detector("sentence_dup_rate").detect(frame)  # a value only: its flag is sentence_dup
+    assert not dup["flagged"].any() and dup["score"][0] == 1.0
+    assert get_detector("sentence_dup").detect(frame)["flagged"].to_list() == [True, False, False]
     rep = get_detector("seq_rep_4").detect(frame)
     assert rep["flagged"].to_list() == [True, False, True]
     assert rep["score"][2] == pytest.approx(1 - 1 / 147)  # 150 "!" tokens: 147 4-grams, one of them unique

@@ -237,3 +237,18 @@ def test_observation_written_inside_the_reasoning():
     found = run("fabricated_observation", rows)
     assert found["flagged"].to_list() == [True, False]
     assert spanned(found, rows, 0).startswith("Observation: You arrive at fridge 1.")
+
+
+def test_paper_hallucination_is_seals_two_detectors_read_as_seal_reads_them():
+    facts = "Product details:\n- Color: crimson red\n- Size: medium</think>\n<action>click[buy now]</action>"
+    rows = [
+        (WEBSHOP_ITEM, facts),  # "medium" is on the page; SEAL reads "medium</think>", which is not
+        (WEBSHOP_ITEM, "<think>It does not match, but I will proceed.</think><action>click[buy now]</action>"),
+        (ALFWORLD, "<think>I go.</think><action>fly to the moon</action>"),  # invalid: ours only
+    ]
+    ours = run("unsupported_claim", rows)
+    seal = get_detector("unsupported_claim").__class__(cut_tags=False).detect(rollouts(rows))
+    assert ours["score"][0] == 1.0 and seal["score"][0] == 2.0
+    assert run("paper_hallucination", rows)["flagged"].to_list() == [True, True, False]
+    assert run("hallucination", rows)["flagged"].to_list() == [True, True, True]
+    assert run("paper_hallucination", rows)["evidence"][1].startswith("contradictory_rambling: ")

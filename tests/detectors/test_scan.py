@@ -7,9 +7,10 @@ import json
 import polars as pl
 import pytest
 from agent_prompts import ALFWORLD, GSM8K
+from detectors import detector_reference as ref
 
 from entropy_lens.detectors import DETECTOR_NAMES, scan
-from entropy_lens.detectors.base import NUMERIC, PATTERNS
+from entropy_lens.detectors.base import COMPANION_FLAGS, NUMERIC, PATTERNS
 from entropy_lens.detectors.groups import GROUP_SIGNALS
 from entropy_lens.detectors.scan import LONG_SCHEMA
 from entropy_lens.outputs import dumps
@@ -65,9 +66,7 @@ def test_per_step_rates_keep_train_and_val_apart(small):
         "split",
         "n",
         *DETECTOR_NAMES,
-        "sentence_dup_rate_mean",
-        "seq_rep_4_mean",
-        "compression_ratio_mean",
+        *(f"{name}_flag" for name in COMPANION_FLAGS),
         *GROUP_SIGNALS,
     ]
     by_key = {(r["split"], r["step"]): r for r in table.to_dicts()}
@@ -75,6 +74,20 @@ def test_per_step_rates_keep_train_and_val_apart(small):
     assert by_key[("train", 1)]["n"] == 4 and by_key[("train", 1)]["char_run"] == 0.25
     assert by_key[("val", 1)]["char_run"] == 1.0 and by_key[("train", 2)]["char_run"] == 0.0
     assert by_key[("train", 1)]["invalid_action"] == 0.0
+
+
+def test_companions_per_step_are_means_and_their_flags_shares():
+    # DESIGN §2: a companion's key is the mean of its per-output values; its flag share is <name>_flag
+    looping = "<think>" + "go to the fridge now. " * 12 + "</think><action>look</action>"
+    texts = [looping, CLEAN, CLEAN + " Then look.", RUN]
+    result = scan(rollouts([row(1, t, group="g", i=i) for i, t in enumerate(texts)]))
+    step = result.per_step.to_dicts()[0]
+    assert step["sentence_dup_rate"] == pytest.approx(sum(ref.sentence_dup_rate(t)[0] for t in texts) / 4)
+    assert step["seq_rep_4"] == pytest.approx(sum(ref.seq_rep(t) for t in texts) / 4)
+    assert step["compression_ratio"] == pytest.approx(sum(ref.compression_ratio(t) for t in texts) / 4)
+    assert step["seq_rep_4_flag"] == 0.5 and step["sentence_dup"] == 0.25  # looping, RUN ("!" × 30); looping
+    assert "sentence_dup_rate_flag" not in step  # its flag is the sentence_dup pattern
+    assert not any(key.endswith("_mean") for key in step)
 
 
 def test_to_dict_is_the_json_contract(small):
