@@ -79,7 +79,8 @@ def test_single_step_dump_shows_bars(tmp_path):
     image = pytest.importorskip("PIL.Image")
     from entropy_lens.report.figures import TRAIN_COLOUR
 
-    per_step = [{"step": 1, "split": "train", "n": 128, "sentence_dup": 0.25, "seq_rep_4": 0.5, "char_run": 0.0}]
+    per_step = [{"step": 1, "split": "train", "n": 128, "sentence_dup": 0.25, "seq_rep_4": 0.41, "seq_rep_4_flag": 0.5,
+                 "char_run": 0.0}]  # seq_rep_4 is the mean value; its share over the threshold is seq_rep_4_flag
     scan = {"detectors": ["sentence_dup", "char_run", "seq_rep_4"], "per_step": per_step,
             "flagged": {"sentence_dup": 32, "char_run": 0, "seq_rep_4": 64}, "n_outputs": 128}
     page = tmp_path / "report.html"

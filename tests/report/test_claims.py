@@ -71,7 +71,8 @@ def test_verdict_counts_every_cycle_and_shows_the_final_rate():
 
 
 def test_single_step_dump_is_a_bar_chart():
-    per_step = [{"step": 1, "split": "train", "n": 128, "sentence_dup": 1 / 128, "char_run": 0.0, "seq_rep_4": 8 / 128}]
+    per_step = [{"step": 1, "split": "train", "n": 128, "sentence_dup": 1 / 128, "char_run": 0.0, "seq_rep_4": 0.21,
+                 "seq_rep_4_flag": 8 / 128}]  # a companion: its mean value, and its share over the threshold
     counts = {"sentence_dup": 1, "char_run": 0, "seq_rep_4": 8}
     examples = [{"detector": "sentence_dup", "step": 1, "response": "a. a.", "score": 1.0}]
     page = render_html({"scan": scan_of(per_step, counts)}, pl.DataFrame(), examples)

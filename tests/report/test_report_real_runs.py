@@ -157,8 +157,11 @@ def test_single_step_dump_reports_what_it_holds(external):
     and the summary box name exactly the patterns the findings flag."""
     payload, page = report_of(external / "verl_rollout_dump_zyqiu6")
     flagged = {name: n for name, n in payload["scan"]["flagged"].items() if n and name in PATTERNS}
-    assert flagged == {"sentence_dup": 1}  # one output repeats a sentence three times
-    assert payload["headline"] == ["Degenerate patterns flagged: sentence_dup in 1 of 128 outputs."]
+    # one output repeats a sentence three times; six repeat a LaTeX 5-gram 12–19 times (SEAL's local_loop)
+    assert flagged == {"sentence_dup": 1, "local_loop": 6}
+    assert payload["headline"] == [
+        "Degenerate patterns flagged: sentence_dup in 1 of 128 outputs, local_loop in 6 of 128 outputs."
+    ]
     figure = page[page.index('id="degeneracy"') : page.index('id="cycles"')]
     assert "0.8% (1 of 128)" in figure and "training step" not in figure
     assert "No detector flagged" not in page and "No degenerate pattern flagged" not in page
