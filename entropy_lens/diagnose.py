@@ -60,10 +60,8 @@ class Diagnosis:
         lines = []
         if self.phases:
             cycles = self.phases.cycles
-            lines.append(
-                f"Entropy pattern: {self.phases.pattern} ({len(cycles)} eruption cycle"
-                f"{'s' if len(cycles) != 1 else ''} over {self.phases.n_steps} logged steps)."
-            )
+            verdict = self.phases.verdict[:1].upper() + self.phases.verdict[1:]
+            lines.append(f"{verdict} ({self.phases.pattern}, {self.phases.n_steps} logged steps).")
             if cycles:
                 peaks = ", ".join(f"step {c.peak_step} (+{c.amplitude:.2f} nats)" for c in cycles[:4])
                 lines.append(f"Eruption peaks: {peaks}.")
