@@ -7,7 +7,7 @@ Definitions (DESIGN §3; the paper's names in brackets, arXiv 2605.27954; thresh
 * ``decay`` [subsidence]: a piece after an eruption, starting above the eruption's baseline plus
   ``ELEVATED_SHARE`` of its amplitude, that falls by at least the decay threshold and by at least
   ``DECAY_SHARE`` of its height above the baseline (a slow sag of a high level is not a decay).
-* ``plateau``: a piece after an eruption that does not decay and stays above the baseline plus
+* ``plateau``: a piece after an eruption that does not decay and reaches above the baseline plus
   ``PLATEAU_SHARE`` of the amplitude — the eruption has not subsided (fewer than
   ``PLATEAU_POINTS`` points right before a decay are that decay's top).
 * ``recovery`` [descent]: low — back near the pre-eruption level, or the run's opening descent.
@@ -15,8 +15,8 @@ Definitions (DESIGN §3; the paper's names in brackets, arXiv 2605.27954; thresh
 A label reflects level as well as slope: a piece well above the baseline is never ``recovery``.
 A cycle runs from an eruption's onset through its peak to the end of its last decay or plateau
 before the next eruption. Its confidence is ``1 − 2^(−amplitude / threshold)``: 0.5 for a rise
-just at the run's eruption threshold, 0.75 at twice it. The run ``exploded`` when its last phase is
-an eruption or a plateau: its entropy never came back.
+just at the run's eruption threshold, 0.75 at twice it. The run ``exploded`` when it ends well above
+its pre-eruption level (``ends_high``): its entropy never came back.
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ from entropy_lens.phases.signal import Noise, Series
 ELEVATED_SHARE = 0.25  #: a decay starts above baseline + this share of the cycle's amplitude
 DECAY_SHARE = 0.25  #: a decay falls by at least this share of its height above the baseline
 PLATEAU_SHARE = 0.5  #: a piece that does not decay and stays above baseline + this share is a plateau
+END_POINTS = 5  #: last values whose median is the level a run ends at
 PLATEAU_POINTS = 5  #: a shorter high piece right before a decay is the top of that decay, not a plateau
 COLLAPSE_RATIO = 0.5  #: no eruption and the end level ≤ this share of the start level: collapse
 LABELS = ("eruption", "decay", "plateau", "recovery")
@@ -106,7 +107,7 @@ def _mark_levels(pieces: list[_Piece], limits: Thresholds) -> None:
             continue
         if fall >= limits.fall and fall >= DECAY_SHARE * (top - baseline):
             piece.label = "decay"
-        elif min(piece.level_start, piece.level_end) >= baseline + PLATEAU_SHARE * amplitude:
+        elif max(piece.level_start, piece.level_end) >= baseline + PLATEAU_SHARE * amplitude:
             piece.label = "plateau"
     tops = [k for k in range(len(pieces) - 1) if pieces[k].label == "plateau" and pieces[k + 1].label == "decay"]
     for k in tops:
@@ -143,14 +144,25 @@ def _phases(pieces: list[_Piece], steps: np.ndarray) -> list[Phase]:
     return phases
 
 
-def run_pattern(cycles: list[Cycle], lines: list[Line], fall: float, last: str = "recovery") -> str:
-    """``exploded`` (the last phase, ``last``, is an eruption or a plateau), ``cyclical`` (≥ 2
-    eruptions), ``single-eruption``, ``collapse`` or ``stable``.
+def ends_high(cycles: list[Cycle], values: np.ndarray) -> bool:
+    """Did the run end well above its pre-eruption level? Its last ``END_POINTS`` values' median is
+    above the higher of the first and the last eruption's baseline plus ``PLATEAU_SHARE`` of the last
+    eruption's amplitude: the last eruption has not come half-way back, and the run is not merely back
+    at the level it had before it first erupted."""
+    if not cycles:
+        return False
+    level = float(np.median(values[-END_POINTS:]))
+    return level >= max(cycles[0].baseline, cycles[-1].baseline) + PLATEAU_SHARE * cycles[-1].amplitude
+
+
+def run_pattern(cycles: list[Cycle], lines: list[Line], fall: float, exploded: bool = False) -> str:
+    """``exploded`` (``exploded``: the run ended high, ``ends_high``), ``cyclical`` (≥ 2 eruptions),
+    ``single-eruption``, ``collapse`` or ``stable``.
 
     Collapse: no eruption, and the fitted level falls by more than ``fall`` to at most half its
     start (the single-turn reasoning-RL shape: a fall towards zero).
     """
-    if cycles and last in ("eruption", "plateau"):
+    if cycles and exploded:
         return "exploded"
     if len(cycles) >= 2:
         return "cyclical"
@@ -180,4 +192,5 @@ def label(
     _mark_levels(pieces, limits)
     cycles = _cycles(pieces, steps, limits)
     phases = _phases(pieces, steps)
-    return phases, cycles, run_pattern(cycles, lines, limits.fall, phases[-1].label)
+    exploded = ends_high(cycles, series.values) and phases[-1].label != "recovery"
+    return phases, cycles, run_pattern(cycles, lines, limits.fall, exploded)
