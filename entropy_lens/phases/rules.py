@@ -76,15 +76,29 @@ class Thresholds:
             points: logged points from its start to its top.
             duration: steps from its start to its top.
             sigma: the noise σ around it.
-
-        The rise's standard error is the smaller of the line-fit error under the long-run noise,
-        ``σ_LR·√(12(m−1)/(m(m+1)))``, and the AR(1) end-to-end error ``σ·√(2(1−φ^(m−1)))``
-        (correlated noise barely moves over a few points).
         """
-        m, phi = max(points, 2), self.noise.phi
-        sigma = sigma / self.shrink
-        long_run = sigma * np.sqrt((1.0 + phi) / (1.0 - phi))
-        stderr = min(long_run * np.sqrt(12.0 * (m - 1) / (m * (m + 1))), sigma * np.sqrt(2.0 * (1.0 - phi ** (m - 1))))
-        slow = np.sqrt(max(1.0, duration / (SHARP_FRACTION * self.span)))
-        relative = not self.positive or rise >= RELATIVE_RISE * max(low, 0.0) / self.shrink
-        return bool(rise >= ERUPTION_SIGMAS * sigma * slow and rise >= ERUPTION_Z * stderr and relative)
+        slow = float(np.sqrt(max(1.0, duration / (SHARP_FRACTION * self.span))))
+        return rise_is_eruption(
+            rise, low, points, sigma / self.shrink, self.noise.phi, positive=self.positive, slow=slow, shrink=self.shrink
+        )
+
+
+def rise_is_eruption(
+    rise: float, low: float, points: int, sigma: float, phi: float, *, positive: bool, slow: float = 1.0, shrink: float = 1.0
+) -> bool:
+    """The one definition of an eruption, shared by ``phases`` (offline) and ``watch`` (online).
+
+    A rise of ``rise`` from level ``low`` over ``points`` points, in AR(``phi``) noise of marginal
+    std ``sigma``, is an eruption when it is at least ``ERUPTION_SIGMAS·σ·slow``, at least
+    ``ERUPTION_Z`` standard errors of a rise over that many points — the smaller of the line-fit
+    error under the long-run noise, ``σ_LR·√(12(m−1)/(m(m+1)))``, and the AR(1) end-to-end error
+    ``σ·√(2(1−φ^(m−1)))`` (correlated noise barely moves over a few points) — and, for a
+    non-negative series, at least ``RELATIVE_RISE`` of ``low`` (divided by ``shrink`` = √sensitivity).
+    ``slow`` ≥ 1 is the sharpness factor for a rise lasting more than a tenth of the run (1 online:
+    a rise that is just starting is short).
+    """
+    m = max(points, 2)
+    long_run = sigma * np.sqrt((1.0 + phi) / (1.0 - phi))
+    stderr = min(long_run * np.sqrt(12.0 * (m - 1) / (m * (m + 1))), sigma * np.sqrt(2.0 * (1.0 - phi ** (m - 1))))
+    relative = not positive or rise >= RELATIVE_RISE * max(low, 0.0) / shrink
+    return bool(rise >= ERUPTION_SIGMAS * sigma * slow and rise >= ERUPTION_Z * stderr and relative)
