@@ -12,7 +12,7 @@ by √sensitivity):
   nats on a floor of 0.03 is a wobble, not an eruption.
 
 Nothing compares a rise with the run's other rises: every rise large against the noise counts.
-``watch`` asks the same ``is_eruption`` before it raises an alarm (one definition for both).
+``watch`` raises an alarm only where ``find_phases`` labels an eruption (one definition for both).
 
 A decay segment must fall by at least ``3σ``.
 """
@@ -86,7 +86,7 @@ class Thresholds:
 def rise_is_eruption(
     rise: float, low: float, points: int, sigma: float, phi: float, *, positive: bool, slow: float = 1.0, shrink: float = 1.0
 ) -> bool:
-    """The one definition of an eruption, shared by ``phases`` (offline) and ``watch`` (online).
+    """The one definition of an eruption (``watch`` asks ``find_phases``, so this rule, too).
 
     A rise of ``rise`` from level ``low`` over ``points`` points, in AR(``phi``) noise of marginal
     std ``sigma``, is an eruption when it is at least ``ERUPTION_SIGMAS·σ·slow``, at least
