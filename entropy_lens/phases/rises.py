@@ -14,10 +14,10 @@ Then each eruption is read as a person reads a plot (``settle``): an eruption th
 its predecessor's length of that one's top, before the level has fallen half-way back, continues
 it (one continuous rise is one cycle); its peak is the first point where the 5-point running
 median comes within ``PEAK_SIGMAS`` σ of its highest value while the level stays above half the
-rise (a single spike cannot be it); its onset is the last point before the rise — the last point
-after the lowest running-median point before the peak (searched from ``SMOOTH_POINTS`` before the
-fitted onset) that is within ``ONSET_SIGMAS`` local σ or ``ONSET_SHARE`` of the rise of it, so a
-dip before a ramp does not pull the onset back to its foot.
+rise (a single spike cannot be it); its onset is the last point before the rise — from the lowest
+running-median point between ``SMOOTH_POINTS`` before the fitted onset and the peak, the last point
+within ``ONSET_SIGMAS`` local σ or ``ONSET_SHARE`` of the rise of it (so a shallow dip before a ramp
+does not pull the onset back to its foot; a dip deeper than that still can).
 """
 
 from __future__ import annotations
@@ -40,12 +40,12 @@ CLIMB_SHARE = 0.25
 JUMP_SHARE = 0.5
 #: The peak is the first point whose running median comes within this many σ of the eruption's highest.
 PEAK_SIGMAS = 1.5
-#: The onset is the last point within this many σ of the lowest running-median point before the peak.
+#: The onset is the last point within this many local σ of the lowest running-median point before the peak ...
 ONSET_SIGMAS = 2.0
-#: A rise continues the previous one while the level stays above this share of that rise.
-CONTINUED_SHARE = 0.5
 #: ... or within this share of the rise, whichever is larger.
 ONSET_SHARE = 0.05
+#: A rise continues the previous one while the level stays above this share of that rise.
+CONTINUED_SHARE = 0.5
 #: Points of the running median that places peaks and onsets.
 SMOOTH_POINTS = 5
 
@@ -204,12 +204,14 @@ def _peak(rise: Rise, smooth: np.ndarray, limit: int, sigma: float) -> int:
 
 def _onset(lower: int, top: int, smooth: np.ndarray, values: np.ndarray, limits: Thresholds) -> int:
     """The last point before the rise to ``top``: after the lowest running-median point in
-    ``lower..top``, the last one (value and running median) near it."""
+    ``lower..top``, the last one (value and running median) near it — within ``ONSET_SIGMAS`` local
+    σ or ``ONSET_SHARE`` of the rise, whichever is larger."""
     if top <= lower:
         return lower
     foot = lower + int(np.argmin(smooth[lower:top]))
     level = smooth[foot]
-    near = level + max(ONSET_SIGMAS * limits.noise.sigma * limits.spread[foot], ONSET_SHARE * (np.max(smooth[foot : top + 1]) - level))
+    rise = float(np.max(smooth[foot : top + 1]) - level)
+    near = level + max(ONSET_SIGMAS * limits.noise.sigma * limits.spread[foot], ONSET_SHARE * rise)
     low = np.flatnonzero((smooth[foot:top] <= near) & (values[foot:top] <= near))
     return int(foot + low[-1]) if len(low) else foot
 
