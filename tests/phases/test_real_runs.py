@@ -73,9 +73,8 @@ def test_rise_then_decay_has_a_decay_phase(external):
     _, result = phases_of(external, f"{ADRS}/data_fraction/frac20_ent.jsonl")
     cycle = result.cycles[-1]
     assert cycle.end_step > cycle.peak_step and result.pattern == "cyclical"
-    assert [p.label for p in result.phases][-3:] == ["eruption", "plateau", "decay", "recovery"][-3:] or [
-        p.label for p in result.phases
-    ][-3:] == ["eruption", "decay", "recovery"]
+    labels = [p.label for p in result.phases]
+    assert labels[-2:] == ["decay", "recovery"] and "eruption" in labels[-4:-2]
     assert "came back" in result.verdict
 
 
