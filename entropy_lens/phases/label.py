@@ -128,7 +128,8 @@ def _cycles(pieces: list[_Piece], steps: np.ndarray, limits: Thresholds) -> list
         onset, peak = int(steps[piece.start]), int(steps[piece.end - 1])
         amplitude = piece.level_end - piece.level_start
         confidence = round(1.0 - 2.0 ** (-amplitude / max(limits.rise, 1e-12)), 3)
-        cycles.append(Cycle(onset, peak, end, float(amplitude), end - onset, float(confidence), float(piece.level_start)))
+        baseline = float(piece.level_start)
+        cycles.append(Cycle(onset, peak, end, float(amplitude), end - onset, float(confidence), baseline))
     return cycles
 
 

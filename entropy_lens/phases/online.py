@@ -20,21 +20,17 @@ keep up to ``run_cap``. ``κ = E[ψ(u)²]`` over the reference's own standardise
 Robust Statistics, 1981, §3.2; the ramp GLR: Lai, "Sequential changepoint detection in quality
 control and dynamical systems", JRSS B 57, 1995).
 
-``φ`` is the Gnanadesikan–Kettenring robust lag-1 correlation (Biometrics 28, 1972) of the
-residuals from the robust line, pooled over this reference and the last ``BLOCKS`` stored ones (one
-``window`` of points each), so that a 50-point window's ±0.15 error in ``φ`` does not read as a level shift;
-``σ_e = MAD(Δx)·√((1 + φ)/2)`` (for AR(1), ``Var Δx = 2σ²(1 − φ)``), which a trend, a kink or a
-spike barely moves, over the last ``BLOCKS · window`` first differences logged outside eruptions: from
-one window's 49 differences of Student-t(3) noise it is off by up to ×2, which hides a ramp or fakes one. After an alarm the detector stays quiet until the level has fallen half-way
-back or ``refractory`` points have passed, then restarts its reference from the latest points —
-so an explosion that follows a slow rise is flagged again.
+``φ`` is the Gnanadesikan–Kettenring robust lag-1 correlation (Biometrics 28, 1972) of the line's
+residuals pooled over this reference and the last ``BLOCKS`` stored ones; ``σ_e = MAD(Δx)·√((1 + φ)/2)``
+(AR(1): ``Var Δx = 2σ²(1 − φ)``) over the last ``BLOCKS · window`` differences logged outside
+eruptions (one window's estimates are off by ±0.15 in φ and ×2 in σ_e). After an alarm the detector
+is quiet until the level has fallen half-way back or ``refractory`` points have passed, then restarts
+its reference from the latest points, so an explosion that follows a slow rise is flagged again.
 
-One definition of an eruption: the statistic only says *when* to look (its threshold is a
-trigger, below the level at which it would alarm on its own); *whether* there is an eruption is
-decided by ``phases`` itself — ``find_phases`` on the newest ``HISTORY`` points. The alarm is raised
-when those offline labels hold an eruption that starts in the tested span (and after the last one
-flagged), with the offline onset. So on the same points, ``watch`` never flags what ``phases``
-would not label an eruption, and it flags at the onset ``phases`` gives.
+One definition of an eruption: the statistic only says *when* to look; *whether* there is an
+eruption is decided by ``phases`` itself — ``find_phases`` on the newest ``HISTORY`` points. The
+alarm is raised when those offline labels hold an eruption that starts in the tested span (after the
+last one flagged), with the offline onset: ``watch`` never flags what ``phases`` would not label.
 """
 
 from __future__ import annotations

@@ -79,12 +79,14 @@ class Thresholds:
         """
         slow = float(np.sqrt(max(1.0, duration / (SHARP_FRACTION * self.span))))
         return rise_is_eruption(
-            rise, low, points, sigma / self.shrink, self.noise.phi, positive=self.positive, slow=slow, shrink=self.shrink
+            rise, low, points, sigma / self.shrink, self.noise.phi,
+            positive=self.positive, slow=slow, shrink=self.shrink,
         )
 
 
 def rise_is_eruption(
-    rise: float, low: float, points: int, sigma: float, phi: float, *, positive: bool, slow: float = 1.0, shrink: float = 1.0
+    rise: float, low: float, points: int, sigma: float, phi: float,
+    *, positive: bool, slow: float = 1.0, shrink: float = 1.0,
 ) -> bool:
     """The one definition of an eruption (``watch`` asks ``find_phases``, so this rule, too).
 

@@ -56,7 +56,10 @@ def verdict(metric: str, steps: np.ndarray, values: np.ndarray, cycles: list[Cyc
     onsets = ", ".join(str(c.onset_step) for c in cycles)
     if pattern == "exploded":
         if len(cycles) == 1:
-            return f"{name} erupted at step {last.onset_step} and never came back: {end}{unit} at the end against {before} before"
+            return (
+                f"{name} erupted at step {last.onset_step} and never came back:"
+                f" {end}{unit} at the end against {before} before"
+            )
         return (
             f"{name} erupted {len(cycles)} times (steps {onsets}) and never came back after the last:"
             f" {end}{unit} at the end against {before} before it"

@@ -44,7 +44,8 @@ def test_an_exploded_run_reads_exploded_with_its_verdict(external):
     payload = json.loads(result.stdout)
     assert payload["pattern"] == "exploded" and payload["phases"][-1]["label"] == "plateau"
     onset = payload["cycles"][0]["onset_step"]
-    assert payload["verdict"] == f"entropy erupted at step {onset} and never came back: 9.7 nats at the end against 0.93 before"
+    expected = f"entropy erupted at step {onset} and never came back: 9.7 nats at the end against 0.93 before"
+    assert payload["verdict"] == expected
 
 
 def test_csv_with_a_step_column_any_metric_and_sensitivity(tmp_path):
