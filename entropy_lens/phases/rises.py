@@ -219,12 +219,15 @@ def _onset(lower: int, top: int, smooth: np.ndarray, values: np.ndarray, limits:
 def medians_confirm(values: np.ndarray, onset: int, top: int, rise: float) -> bool:
     """Do the medians confirm a fitted rise? The median of 5 points around its top (the last 5 at
     the series' end, never the onset itself) must exceed the median of up to 5 points ending at its
-    onset by at least ``CONFIRMED_SHARE`` of the fitted rise: a climb the least-squares lines drew
-    through a few spikes is not there in the medians."""
+    onset by at least ``CONFIRMED_SHARE`` of the fitted rise up to the window's centre (the whole
+    rise, unless the series ends within 2 points of the top): a climb the least-squares lines drew
+    through a few spikes is not there in the medians, and a rise still under way at the series' end
+    is held to what it has climbed by the middle of the newest points."""
     before = np.median(values[max(onset - 4, 0) : onset + 1])
     start = max(min(top - 2, len(values) - 5), onset + 1)
     after = np.median(values[start : start + 5])
-    return bool(after - before >= CONFIRMED_SHARE * rise)
+    reached = min(1.0, (start + 2 - onset) / (top - onset)) if top > onset else 1.0
+    return bool(after - before >= CONFIRMED_SHARE * rise * reached)
 
 
 def _place_jump(before: Line, after: Line, signal: np.ndarray, found: list[Rise]) -> tuple[int, int]:
