@@ -27,7 +27,7 @@ def delays_of(seed, **noise):
 
 
 def test_alarm_soon_after_planted_onsets():
-    """Every planted eruption is flagged once, 1–8 steps after its onset, most (measured: 73%) within 5; the onset
+    """Every planted eruption is flagged once, 1–8 steps after its onset, most (bench: 93%) within 5; the onset
     reported is ``find_phases``' (within 3 steps of the planted one)."""
     delays = []
     for seed in range(5):
@@ -37,7 +37,7 @@ def test_alarm_soon_after_planted_onsets():
         for alarm, cycle in zip(alarms, truth.cycles):
             assert abs(alarm.onset_step - (cycle.onset + 1)) <= 3
             assert alarm.value > alarm.baseline + 2 * alarm.sigma and alarm.score > OnlineEruptionDetector().threshold
-    assert np.mean([d <= 5 for d in delays]) >= 0.6, delays
+    assert np.mean([d <= 5 for d in delays]) >= 0.75, delays
 
 
 @pytest.mark.parametrize(
@@ -46,7 +46,7 @@ def test_alarm_soon_after_planted_onsets():
 def test_correlated_noise_and_spikes_still_alarm_soon(noise):
     delays = [d for seed in range(4) for d in delays_of(seed, noise=0.1, **noise)[0]]
     assert all(d is not None and d <= 8 for d in delays), delays
-    assert np.mean([d <= 5 for d in delays]) >= 0.6, delays
+    assert np.mean([d <= 5 for d in delays]) >= 0.75, delays
 
 
 @pytest.mark.parametrize("seed", range(3))
