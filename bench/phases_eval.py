@@ -71,6 +71,24 @@ SCENARIOS = {
         planted_eruption,
         dict(MODERATE, n_steps=20000, n_cycles=8, rise=100, decay=500, descent=1000),
     ),
+    "jump (2 steps), linear decay": (planted_eruption, dict(MODERATE, shape="jump")),
+    "jump, exponential decay": (planted_eruption, dict(MODERATE, shape="jump", decay_shape="exponential")),
+    "exponential rise, linear decay": (planted_eruption, dict(MODERATE, shape="exponential")),
+    "ramp, exponential decay": (planted_eruption, dict(MODERATE, decay_shape="exponential")),
+    "ramp, plateau then crash": (planted_eruption, dict(MODERATE, decay_shape="plateau")),
+    "exponential rise, plateau then crash": (
+        planted_eruption,
+        dict(MODERATE, shape="exponential", decay_shape="plateau"),
+    ),
+    "flat baseline (no descent)": (planted_eruption, dict(MODERATE, descent=0)),
+    "later eruptions 0.1-1x, σ=0.03, n=600": (
+        planted_eruption,
+        dict(n_steps=600, n_cycles=3, later=(0.1, 1.0)),
+    ),
+    "later eruptions 0.1-1x, σ=0.1, n=600": (
+        planted_eruption,
+        dict(MODERATE, n_steps=600, n_cycles=3, later=(0.1, 1.0)),
+    ),
     "stable, σ=0.1": (planted_eruption, dict(MODERATE, n_cycles=0, descent=0)),
     "stable, AR(0.7) t(3), std 0.17": (planted_eruption, dict(T3_SCALE_01, noise_phi=0.7, n_cycles=0, descent=0)),
     "stable, drift +0.3, spikes": (

@@ -25,7 +25,7 @@ def phases(
     run_name: RunName = None,
     quiet: Quiet = False,
 ) -> None:
-    """Segment one metric into eruption / decay / recovery phases and align the co-signals.
+    """Segment one metric into eruption / decay / plateau / recovery phases and align the co-signals.
 
     In Python: entropy_lens.phases.phases_of_run(entropy_lens.read_run(path), metric).
     """
@@ -42,10 +42,11 @@ def phases(
 
 
 def render(result: PhaseResult, cosignals: list[dict]) -> list[str]:
-    """The human-readable listing: pattern, phases, cycles, then what each co-signal did."""
+    """The human-readable listing: pattern, verdict, phases, cycles, then what each co-signal did."""
     lines = [
         f"{result.metric}: {result.pattern} ({len(result.cycles)} eruption cycle(s), {result.n_steps} logged "
         f"steps, noise σ {result.noise_sigma:.3g})",
+        result.verdict,
         "change points: " + (", ".join(map(str, result.change_points)) or "none"),
         "",
         "phases:",

@@ -61,10 +61,8 @@ class Diagnosis:
         lines = []
         if self.phases:
             cycles = self.phases.cycles
-            lines.append(
-                f"Entropy pattern: {self.phases.pattern} ({len(cycles)} eruption cycle"
-                f"{'s' if len(cycles) != 1 else ''} over {self.phases.n_steps} logged steps)."
-            )
+            verdict = self.phases.verdict[:1].upper() + self.phases.verdict[1:]
+            lines.append(f"{verdict} ({self.phases.pattern}, {self.phases.n_steps} logged steps).")
             if cycles:
                 lines.append(_peaks_line(self.phases.metric, cycles))
         lines += self._pattern_lines()

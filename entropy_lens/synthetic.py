@@ -6,6 +6,14 @@ towards the baseline) and recovery (low and flat until the next eruption). Co-si
 it: reward dips and its group std collapses during an eruption, responses get longer and the
 gradient norm spikes at the onset.
 
+Shapes (``shape``, ``decay_shape``): an eruption rises as a ``ramp`` (linear over ``rise`` steps),
+a ``jump`` (the whole amplitude within ``JUMP_STEPS`` steps, then the decay) or an ``exponential``
+climb (slow, then steep: ``(e^{kx} − 1)/(e^k − 1)``, k = ``EXP_RATE``); it decays ``linear``-ly,
+``exponential``-ly (time constant a fifth of ``decay``) or as a ``plateau`` that crashes in its
+last ``CRASH_SHARE`` (truth: ``plateau`` then ``decay``). ``descent=0`` gives a flat baseline;
+``later`` scales every eruption after the first to a share of the first's amplitude drawn from
+that range (``(0.1, 1.0)``: second eruptions at 0.1–1× the first).
+
 Real logs are messier, and the generator can add it (for ``bench/phases_eval.py``): a drifting
 baseline, single-step spikes, NaN gaps and sparse logging (every k-th step). Those extras draw
 from their own random stream, so the default curves stay what they always were.
@@ -18,6 +26,11 @@ from dataclasses import dataclass
 
 import numpy as np
 import polars as pl
+
+JUMP_STEPS = 2  #: a ``jump`` eruption reaches its peak within this many steps
+EXP_RATE = 4.0  #: curvature ``k`` of an ``exponential`` rise
+CRASH_SHARE = 0.2  #: a ``plateau`` decay crashes within this last share of ``decay`` steps
+SHAPES, DECAYS = ("ramp", "jump", "exponential"), ("linear", "exponential", "plateau")
 
 
 @dataclass(frozen=True)
@@ -85,6 +98,9 @@ def planted_eruption(
     spike_rate: float = 0.0,
     missing: float = 0.0,
     every: int = 1,
+    shape: str = "ramp",
+    decay_shape: str = "linear",
+    later: tuple[float, float] | None = None,
 ) -> tuple[pl.DataFrame, PlantedTruth]:
     """A run's per-step curves with ``n_cycles`` planted eruption cycles.
 
@@ -101,6 +117,9 @@ def planted_eruption(
         spike_rate: share of steps with a one-step upward spike of half the amplitude.
         missing: share of entropy values replaced by NaN, in gaps of 1–5 steps.
         every: log every k-th step only (steps k, 2k, …); truth indices stay full-series.
+        shape: ``ramp``, ``jump`` or ``exponential`` rise (``SHAPES``).
+        decay_shape: ``linear``, ``exponential`` or ``plateau`` (then a crash) decay (``DECAYS``).
+        later: eruptions after the first get the first's amplitude × U(later) (own random stream).
 
     Returns:
         ``(curves, truth)``: ``curves`` has columns ``step``, ``entropy``, ``reward``,
@@ -115,14 +134,19 @@ def planted_eruption(
     cycles: list[PlantedCycle] = []
     phases: list[tuple[str, int, int]] = []
     cursor = 0
+    scales = np.random.default_rng([seed, 2]).uniform(*later, len(onsets)) if later else None
     for k, onset in enumerate(onsets):
         amp = amplitude * rng.uniform(0.8, 1.2)
-        peak = onset + rise
-        end = peak + decay
-        clean[onset : peak + 1] = baseline + amp * (t[onset : peak + 1] - onset) / rise
-        frac = (t[peak : end + 1] - peak) / decay
-        clean[peak : end + 1] = baseline + amp * (1.0 - frac)
-        phases += [("recovery", cursor, onset - 1), ("eruption", onset, peak), ("decay", peak + 1, end)]
+        if scales is not None and cycles:
+            amp = cycles[0].amplitude * scales[k]
+        peak = onset + (min(JUMP_STEPS, rise) if shape == "jump" else rise)
+        end = onset + rise + decay
+        clean[onset : peak + 1] = baseline + amp * _rise_shape(shape, (t[onset : peak + 1] - onset) / (peak - onset))
+        clean[peak : end + 1] = baseline + amp * _decay_shape(decay_shape, (t[peak : end + 1] - peak) / (end - peak))
+        phases += [("recovery", cursor, onset - 1), ("eruption", onset, peak)]
+        crash = end - int(CRASH_SHARE * (end - peak)) if decay_shape == "plateau" else peak + 1
+        phases += [("plateau", peak + 1, crash - 1)] if crash > peak + 1 else []
+        phases.append(("decay", crash, end))
         cycles.append(PlantedCycle(onset, peak, end, float(amp)))
         cursor = end + 1
     phases.append(("recovery", cursor, n_steps - 1))
@@ -134,6 +158,26 @@ def planted_eruption(
     curves = _with_cosignals(rng, t, clean, baseline, descent, entropy)
     mess = _Mess(drift, 0.5 * amplitude, spike_rate, missing, every)
     return mess.apply(np.random.default_rng([seed, 1]), curves), truth
+
+
+def _rise_shape(shape: str, x: np.ndarray) -> np.ndarray:
+    """Share of the amplitude reached at ``x`` ∈ [0, 1] of the rise."""
+    if shape == "exponential":
+        return np.expm1(EXP_RATE * x) / np.expm1(EXP_RATE)
+    if shape in ("ramp", "jump"):
+        return x
+    raise ValueError(f"shape must be one of {SHAPES}, got {shape!r}")
+
+
+def _decay_shape(shape: str, x: np.ndarray) -> np.ndarray:
+    """Share of the amplitude left at ``x`` ∈ [0, 1] of the decay."""
+    if shape == "exponential":
+        return np.exp(-5.0 * x)
+    if shape == "plateau":
+        return np.clip((1.0 - x) / CRASH_SHARE, 0.0, 1.0)
+    if shape == "linear":
+        return 1.0 - x
+    raise ValueError(f"decay_shape must be one of {DECAYS}, got {shape!r}")
 
 
 @dataclass(frozen=True)

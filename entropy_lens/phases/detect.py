@@ -16,6 +16,7 @@ from entropy_lens.errors import NotEnoughSteps
 from entropy_lens.phases.label import Cycle, Phase, label
 from entropy_lens.phases.segment import breakpoints, fit_lines, fitted_values
 from entropy_lens.phases.signal import noise_of, prepare
+from entropy_lens.phases.verdict import verdict
 from entropy_lens.run import Run
 
 #: Fewest logged points (after dropping NaN) a series needs.
@@ -32,8 +33,9 @@ class PhaseResult:
         change_points: first step of every segment after the first.
         phases: labelled step ranges covering the series in order.
         cycles: eruption cycles in order.
-        pattern: ``cyclical`` | ``single-eruption`` | ``collapse`` | ``stable``.
+        pattern: ``exploded`` | ``cyclical`` | ``single-eruption`` | ``collapse`` | ``stable``.
         noise_sigma: robust noise std of the series (metric units).
+        verdict: one sentence with its numbers (``verdict.verdict``), the report's headline.
         steps: ``[n]`` the logged steps used.
         fitted: ``[n]`` the piecewise-linear fit at those steps (for plots).
     """
@@ -45,6 +47,7 @@ class PhaseResult:
     cycles: list[Cycle]
     pattern: str
     noise_sigma: float
+    verdict: str = ""
     steps: np.ndarray = field(repr=False, default_factory=lambda: np.zeros(0, dtype=np.int64))
     fitted: np.ndarray = field(repr=False, default_factory=lambda: np.zeros(0))
 
@@ -58,6 +61,7 @@ class PhaseResult:
             "cycles": [asdict(c) for c in self.cycles],
             "pattern": self.pattern,
             "noise_sigma": self.noise_sigma,
+            "verdict": self.verdict,
         }
 
 
@@ -94,6 +98,7 @@ def find_phases(
         cycles=cycles,
         pattern=pattern,
         noise_sigma=noise.sigma,
+        verdict=verdict(metric, series.steps, series.values, cycles, pattern, phases[-1].label),
         steps=series.steps,
         fitted=fitted_values(lines, series.steps),
     )

@@ -4,15 +4,19 @@ Definitions (DESIGN §3; the paper's names in brackets, arXiv 2605.27954; thresh
 
 * ``eruption`` [eruption]: a steep climb of the fitted path (``rises``: one or more rising
   segments and jumps up) that is large against the noise and sharp (``rules``).
-* ``decay`` [subsidence]: a segment after an eruption that falls by at least the decay
-  threshold while the level is still above the eruption's baseline plus a quarter of its
-  amplitude; a segment wholly below that level ends the cycle.
-* ``recovery`` [descent]: everything else — low, flat or slowly declining, including the run's
-  opening descent and a plateau after an eruption.
+* ``decay`` [subsidence]: a piece after an eruption, starting above the eruption's baseline plus
+  ``ELEVATED_SHARE`` of its amplitude, that falls by at least the decay threshold and by at least
+  ``DECAY_SHARE`` of its height above the baseline (a slow sag of a high level is not a decay).
+* ``plateau``: a piece after an eruption that does not decay and reaches above the baseline plus
+  ``PLATEAU_SHARE`` of the amplitude — the eruption has not subsided (fewer than
+  ``PLATEAU_POINTS`` points right before a decay are that decay's top).
+* ``recovery`` [descent]: low — back near the pre-eruption level, or the run's opening descent.
 
-A cycle runs from an eruption's onset through its peak to the end of the last decay segment
+A label reflects level as well as slope: a piece well above the baseline is never ``recovery``.
+A cycle runs from an eruption's onset through its peak to the end of its last decay or plateau
 before the next eruption. Its confidence is ``1 − 2^(−amplitude / threshold)``: 0.5 for a rise
-just at the run's eruption threshold, 0.75 at twice it.
+just at the run's eruption threshold, 0.75 at twice it. The run ``exploded`` when it ends well above
+its pre-eruption level (``ends_high``): its entropy never came back.
 """
 
 from __future__ import annotations
@@ -27,9 +31,13 @@ from entropy_lens.phases.segment import Line, weighted_signal
 from entropy_lens.phases.signal import Noise, Series
 
 ELEVATED_SHARE = 0.25  #: a decay starts above baseline + this share of the cycle's amplitude
+DECAY_SHARE = 0.25  #: a decay falls by at least this share of its height above the baseline
+PLATEAU_SHARE = 0.5  #: a piece that does not decay and stays above baseline + this share is a plateau
+END_POINTS = 5  #: last values whose median is the level a run ends at
+PLATEAU_POINTS = 5  #: a shorter high piece right before a decay is the top of that decay, not a plateau
 COLLAPSE_RATIO = 0.5  #: no eruption and the end level ≤ this share of the start level: collapse
-LABELS = ("eruption", "decay", "recovery")
-PATTERNS = ("cyclical", "single-eruption", "collapse", "stable")
+LABELS = ("eruption", "decay", "plateau", "recovery")
+PATTERNS = ("exploded", "cyclical", "single-eruption", "collapse", "stable")
 
 
 @dataclass(frozen=True)
@@ -51,6 +59,7 @@ class Cycle:
     amplitude: float
     duration: int  #: ``end_step − onset_step``
     confidence: float
+    baseline: float = 0.0  #: fitted level at the onset (the pre-eruption level)
 
 
 @dataclass
@@ -82,20 +91,28 @@ def _pieces(lines: list[Line], steps: np.ndarray, eruptions: list[Rise]) -> list
     return pieces
 
 
-def _mark_decays(pieces: list[_Piece], limits: Thresholds) -> None:
-    """Label the falling pieces after each eruption while the level stays elevated."""
-    elevated = None
+def _mark_levels(pieces: list[_Piece], limits: Thresholds) -> None:
+    """Label each piece after an eruption ``decay``, ``plateau`` or ``recovery`` from its slope and level."""
+    cycle = None  # (baseline, amplitude) of the latest eruption
     for index, piece in enumerate(pieces):
         if piece.label == "eruption":
-            elevated = piece.level_start + ELEVATED_SHARE * (piece.level_end - piece.level_start)
+            cycle = (piece.level_start, piece.level_end - piece.level_start)
             continue
-        if elevated is None:
-            continue
+        if cycle is None:
+            continue  # the opening descent
+        baseline, amplitude = cycle
         top = max(piece.level_start, pieces[index - 1].level_end)
-        if top < elevated:
-            elevated = None
-        elif top - piece.level_end >= limits.fall:
+        fall = top - piece.level_end
+        if top < baseline + ELEVATED_SHARE * amplitude:
+            continue
+        if fall >= limits.fall and fall >= DECAY_SHARE * (top - baseline):
             piece.label = "decay"
+        elif max(piece.level_start, piece.level_end) >= baseline + PLATEAU_SHARE * amplitude:
+            piece.label = "plateau"
+    tops = [k for k in range(len(pieces) - 1) if pieces[k].label == "plateau" and pieces[k + 1].label == "decay"]
+    for k in tops:
+        if pieces[k].end - pieces[k].start < PLATEAU_POINTS:
+            pieces[k].label = "decay"
 
 
 def _cycles(pieces: list[_Piece], steps: np.ndarray, limits: Thresholds) -> list[Cycle]:
@@ -106,12 +123,13 @@ def _cycles(pieces: list[_Piece], steps: np.ndarray, limits: Thresholds) -> list
             continue
         later = pieces[index + 1 :]
         following = next((k for k, p in enumerate(later) if p.label == "eruption"), len(later))
-        decays = [p for p in later[:following] if p.label == "decay"]
+        decays = [p for p in later[:following] if p.label in ("decay", "plateau")]
         end = int(steps[decays[-1].end - 1 if decays else piece.end - 1])
         onset, peak = int(steps[piece.start]), int(steps[piece.end - 1])
         amplitude = piece.level_end - piece.level_start
         confidence = round(1.0 - 2.0 ** (-amplitude / max(limits.rise, 1e-12)), 3)
-        cycles.append(Cycle(onset, peak, end, float(amplitude), end - onset, float(confidence)))
+        baseline = float(piece.level_start)
+        cycles.append(Cycle(onset, peak, end, float(amplitude), end - onset, float(confidence), baseline))
     return cycles
 
 
@@ -127,12 +145,26 @@ def _phases(pieces: list[_Piece], steps: np.ndarray) -> list[Phase]:
     return phases
 
 
-def run_pattern(cycles: list[Cycle], lines: list[Line], fall: float) -> str:
-    """``cyclical`` (≥ 2 eruptions), ``single-eruption``, ``collapse`` or ``stable``.
+def ends_high(cycles: list[Cycle], values: np.ndarray) -> bool:
+    """Did the run end well above its pre-eruption level? Its last ``END_POINTS`` values' median is
+    above the higher of the first and the last eruption's baseline plus ``PLATEAU_SHARE`` of the last
+    eruption's amplitude: the last eruption has not come half-way back, and the run is not merely back
+    at the level it had before it first erupted."""
+    if not cycles:
+        return False
+    level = float(np.median(values[-END_POINTS:]))
+    return level >= max(cycles[0].baseline, cycles[-1].baseline) + PLATEAU_SHARE * cycles[-1].amplitude
+
+
+def run_pattern(cycles: list[Cycle], lines: list[Line], fall: float, exploded: bool = False) -> str:
+    """``exploded`` (``exploded``: the run ended high, ``ends_high``), ``cyclical`` (≥ 2 eruptions),
+    ``single-eruption``, ``collapse`` or ``stable``.
 
     Collapse: no eruption, and the fitted level falls by more than ``fall`` to at most half its
     start (the single-turn reasoning-RL shape: a fall towards zero).
     """
+    if cycles and exploded:
+        return "exploded"
     if len(cycles) >= 2:
         return "cyclical"
     if cycles:
@@ -158,6 +190,8 @@ def label(
     limits = Thresholds.of(steps, series.clean, series.spread, noise, sensitivity)
     signal = weighted_signal(steps, series.clean, series.spread)
     pieces = _pieces(lines, steps, rises(lines, steps, signal, limits))
-    _mark_decays(pieces, limits)
+    _mark_levels(pieces, limits)
     cycles = _cycles(pieces, steps, limits)
-    return _phases(pieces, steps), cycles, run_pattern(cycles, lines, limits.fall)
+    phases = _phases(pieces, steps)
+    exploded = ends_high(cycles, series.values) and phases[-1].label != "recovery"
+    return phases, cycles, run_pattern(cycles, lines, limits.fall, exploded)

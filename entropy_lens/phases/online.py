@@ -20,14 +20,17 @@ keep up to ``run_cap``. ``κ = E[ψ(u)²]`` over the reference's own standardise
 Robust Statistics, 1981, §3.2; the ramp GLR: Lai, "Sequential changepoint detection in quality
 control and dynamical systems", JRSS B 57, 1995).
 
-``φ`` is the Gnanadesikan–Kettenring robust lag-1 correlation (Biometrics 28, 1972) of the
-residuals from the robust line, pooled over this reference and the last ``BLOCKS`` stored ones (one
-``window`` of points each), so that a 50-point window's ±0.15 error in ``φ`` does not read as a level shift;
-``σ_e = MAD(Δx)·√((1 + φ)/2)`` (for AR(1), ``Var Δx = 2σ²(1 − φ)``), which a trend, a kink or a
-spike barely moves, over the last ``BLOCKS · window`` first differences logged outside eruptions: from
-one window's 49 differences of Student-t(3) noise it is off by up to ×2, which hides a ramp or fakes one. After an alarm the detector stays quiet until the level has fallen half-way
-back or ``refractory`` points have passed, then restarts its reference from the latest points —
-so an explosion that follows a slow rise is flagged again.
+``φ`` is the Gnanadesikan–Kettenring robust lag-1 correlation (Biometrics 28, 1972) of the line's
+residuals pooled over this reference and the last ``BLOCKS`` stored ones; ``σ_e = MAD(Δx)·√((1 + φ)/2)``
+(AR(1): ``Var Δx = 2σ²(1 − φ)``) over the last ``BLOCKS · window`` differences logged outside
+eruptions (one window's estimates are off by ±0.15 in φ and ×2 in σ_e). After an alarm the detector
+is quiet until the level has fallen half-way back or ``refractory`` points have passed, then restarts
+its reference from the latest points, so an explosion that follows a slow rise is flagged again.
+
+One definition of an eruption: the statistic only says *when* to look; *whether* there is an
+eruption is decided by ``phases`` itself — ``find_phases`` on the newest ``HISTORY`` points. The
+alarm is raised when those offline labels hold an eruption that starts in the tested span (after the
+last one flagged), with the offline onset: ``watch`` never flags what ``phases`` would not label.
 """
 
 from __future__ import annotations
@@ -37,6 +40,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from entropy_lens.errors import NotEnoughSteps
+from entropy_lens.phases.detect import find_phases
 from entropy_lens.phases.signal import MAD_TO_SIGMA
 
 REFRESH = 5  #: new reference points before the reference model is fitted again
@@ -44,6 +49,7 @@ LATEST = 5  #: newest reference points whose median is the level of a falling re
 TREND_SIGMAS = 4.0  #: a reference line that moves less than this many σ over its span is flat
 BLOCKS = 6  #: past references whose residuals are pooled to estimate φ and κ
 MAX_PHI = 0.9  #: largest lag-1 correlation the noise model takes
+HISTORY = 150  #: newest points ``find_phases`` labels when the ramp statistic triggers
 
 
 @dataclass(frozen=True)
@@ -131,7 +137,8 @@ class OnlineEruptionDetector:
     """Feed points one at a time with ``update``; it returns an ``Alarm`` at an eruption's onset.
 
     Args:
-        threshold: alarm level of the ramp statistic (standard deviations).
+        threshold: trigger level of the ramp statistic (standard deviations): above it, the
+            newest ``HISTORY`` points are labelled by ``find_phases``, which decides.
         cap: ``ψ`` clips a lone standardised innovation to ``±cap``.
         run, run_floor, run_cap: innovations in a run of at least ``run`` consecutive values above
             ``run_floor`` keep up to ``run_cap``.
@@ -167,12 +174,15 @@ class OnlineEruptionDetector:
         self._model: Reference | None = None
         self._age = 0  #: points that joined the reference since ``_model`` was fitted
         self._erupting: tuple[float, float, int] | None = None  # (baseline, peak, points since alarm)
+        self._history: deque[tuple[int, float]] = deque(maxlen=HISTORY)
+        self._flagged = -np.inf  #: onset step of the last eruption flagged
 
     def update(self, step: int, value: float) -> Alarm | None:
         """Take the next logged point; return an ``Alarm`` when an eruption starts here."""
         if not np.isfinite(value):
             return None
         point = (int(step), float(value))
+        self._history.append(point)
         if self._recent and self._erupting is None:
             self._diffs.append(point[1] - self._recent[-1][1])
         self._recent.append(point)
@@ -232,11 +242,26 @@ class OnlineEruptionDetector:
         score /= np.sqrt(model.kappa)
         if score <= self.threshold:
             return None
+        onset = self._labelled_onset(float(steps[0]))
+        if onset is None:
+            return None
+        self._flagged = onset
         baseline, value = float(expected[-1]), float(values[-1])
-        alarm = Alarm(int(steps[-1]), int(steps[kink + 1]), value, baseline, model.sigma, float(score))
+        alarm = Alarm(int(steps[-1]), onset, value, baseline, model.sigma, float(score))
         self._erupting = (baseline, value, 0)
         self._tested.clear()
         return alarm
+
+    def _labelled_onset(self, since: float) -> int | None:
+        """Onset step of an eruption ``find_phases`` labels in the newest ``HISTORY`` points that
+        starts at or after step ``since`` and after the last one flagged; ``None`` if there is none."""
+        steps, values = (np.array(column) for column in zip(*self._history))
+        try:
+            cycles = find_phases(steps, values).cycles
+        except NotEnoughSteps:
+            return None
+        onsets = [c.onset_step for c in cycles if c.onset_step >= since and c.onset_step > self._flagged]
+        return onsets[0] if onsets else None
 
     def _follow(self, value: float) -> None:
         """Track the eruption's peak; re-arm once it has fallen half-way or ``refractory`` points passed."""

@@ -9,6 +9,15 @@ size per step). So it can span several segments and jumps (a ramp the search cut
 into a jump and a decay), while a flat or slowly drifting stretch before or after it is not
 part of it. Its size is the climb from its first node to its top. A climb that is mostly one
 jump (two points or fewer) is placed by ``segment.ramp``: the best three-line fit around it.
+
+Then each eruption is read as a person reads a plot (``settle``): an eruption that starts within
+its predecessor's length of that one's top, before the level has fallen half-way back, continues
+it (one continuous rise is one cycle); its peak is the first point where the 5-point running
+median comes within ``PEAK_SIGMAS`` σ of its highest value while the level stays above half the
+rise (a single spike cannot be it); its onset is the last point before the rise — from the lowest
+running-median point between ``SMOOTH_POINTS`` before the fitted onset and the peak, the last point
+within ``ONSET_SIGMAS`` local σ or ``ONSET_SHARE`` of the rise of it (so a shallow dip before a ramp
+does not pull the onset back to its foot; a dip deeper than that still can).
 """
 
 from __future__ import annotations
@@ -29,6 +38,16 @@ CONFIRMED_SHARE = 0.5
 CLIMB_SHARE = 0.25
 #: The seed is the steepest segment rising by at least this share of the largest jump up, else that jump.
 JUMP_SHARE = 0.5
+#: The peak is the first point whose running median comes within this many σ of the eruption's highest.
+PEAK_SIGMAS = 1.5
+#: The onset is the last point within this many local σ of the lowest running-median point before the peak ...
+ONSET_SIGMAS = 2.0
+#: ... or within this share of the rise, whichever is larger.
+ONSET_SHARE = 0.05
+#: A rise continues the previous one while the level stays above this share of that rise.
+CONTINUED_SHARE = 0.5
+#: Points of the running median that places peaks and onsets.
+SMOOTH_POINTS = 5
 
 
 @dataclass(frozen=True)
@@ -134,17 +153,81 @@ def rises(lines: list[Line], steps: np.ndarray, signal: np.ndarray, limits: Thre
         if not medians_confirm(signal[:, 0], onset, max(top, onset), high - low):
             continue
         found.append(Rise(onset, max(top, onset), low, high))
-    return found
+    return settle(found, signal[:, 0], limits)
+
+
+def running_median(values: np.ndarray, points: int = SMOOTH_POINTS) -> np.ndarray:
+    """``[n]`` centred running median of ``points`` values (shorter at the ends)."""
+    half = points // 2
+    padded = np.pad(values, half, mode="edge")
+    return np.median(np.lib.stride_tricks.sliding_window_view(padded, points), axis=1)
+
+
+def settle(found: list[Rise], values: np.ndarray, limits: Thresholds) -> list[Rise]:
+    """Join continued rises, then place each eruption's peak and onset on the running median."""
+    smooth = running_median(values)
+    joined: list[Rise] = []
+    for rise in found:
+        if joined and _continues(joined[-1], rise, smooth):
+            last = joined.pop()
+            rise = Rise(last.onset, rise.top, last.low, max(last.high, rise.high))
+        joined.append(rise)
+    placed: list[Rise] = []
+    for index, rise in enumerate(joined):
+        limit = joined[index + 1].onset if index + 1 < len(joined) else len(values)
+        top = _peak(rise, smooth, limit, limits.sigma_near(rise.onset, rise.top + 1))
+        lower = max(rise.onset - SMOOTH_POINTS, placed[-1].top + 1 if placed else 0)
+        onset = _onset(lower, top, smooth, values, limits)
+        placed.append(Rise(onset, max(top, onset), rise.low, rise.high))
+    return placed
+
+
+def _continues(first: Rise, second: Rise, smooth: np.ndarray) -> bool:
+    """Does ``second`` start within ``first``'s length of its top, the level still above half of it?"""
+    gap = second.onset - first.top
+    lowest = float(np.min(smooth[first.top : second.onset + 1]))
+    return gap <= first.top - first.onset + 1 and lowest >= first.low + CONTINUED_SHARE * (first.high - first.low)
+
+
+def _peak(rise: Rise, smooth: np.ndarray, limit: int, sigma: float) -> int:
+    """First point of the eruption's high stretch within ``PEAK_SIGMAS`` σ of its highest running median."""
+    half = rise.low + CONTINUED_SHARE * (rise.high - rise.low)
+    end = rise.top + 1
+    while end < limit and smooth[end] >= half:
+        end += 1
+    window = smooth[rise.onset + 1 : end]
+    if len(window) == 0:
+        return rise.top
+    near = np.flatnonzero(window >= np.max(window) - PEAK_SIGMAS * sigma)
+    return int(rise.onset + 1 + near[0])
+
+
+def _onset(lower: int, top: int, smooth: np.ndarray, values: np.ndarray, limits: Thresholds) -> int:
+    """The last point before the rise to ``top``: after the lowest running-median point in
+    ``lower..top``, the last one (value and running median) near it — within ``ONSET_SIGMAS`` local
+    σ or ``ONSET_SHARE`` of the rise, whichever is larger."""
+    if top <= lower:
+        return lower
+    foot = lower + int(np.argmin(smooth[lower:top]))
+    level = smooth[foot]
+    rise = float(np.max(smooth[foot : top + 1]) - level)
+    near = level + max(ONSET_SIGMAS * limits.noise.sigma * limits.spread[foot], ONSET_SHARE * rise)
+    low = np.flatnonzero((smooth[foot:top] <= near) & (values[foot:top] <= near))
+    return int(foot + low[-1]) if len(low) else foot
 
 
 def medians_confirm(values: np.ndarray, onset: int, top: int, rise: float) -> bool:
-    """Do the medians confirm a fitted rise? The median of 5 points around its top must exceed
-    the median of up to 5 points ending at its onset by at least ``CONFIRMED_SHARE`` of the fitted
-    rise: a climb the least-squares lines drew through a few spikes is not there in the medians."""
+    """Do the medians confirm a fitted rise? The median of 5 points around its top (the last 5 at
+    the series' end, never the onset itself) must exceed the median of up to 5 points ending at its
+    onset by at least ``CONFIRMED_SHARE`` of the fitted rise up to the window's centre (the whole
+    rise, unless the series ends within 2 points of the top): a climb the least-squares lines drew
+    through a few spikes is not there in the medians, and a rise still under way at the series' end
+    is held to what it has climbed by the middle of the newest points."""
     before = np.median(values[max(onset - 4, 0) : onset + 1])
-    start = max(min(top - 2, len(values) - 5), onset)  # 5 points also at the series' end
+    start = max(min(top - 2, len(values) - 5), onset + 1)
     after = np.median(values[start : start + 5])
-    return bool(after - before >= CONFIRMED_SHARE * rise)
+    reached = min(1.0, (start + 2 - onset) / (top - onset)) if top > onset else 1.0
+    return bool(after - before >= CONFIRMED_SHARE * rise * reached)
 
 
 def _place_jump(before: Line, after: Line, signal: np.ndarray, found: list[Rise]) -> tuple[int, int]:

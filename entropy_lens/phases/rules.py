@@ -9,11 +9,10 @@ by √sensitivity):
 * sharp: a rise lasting more than a tenth of the run must be larger, ``4σ·√(duration/(0.1·span))``,
   so a slow drift of a few σ over the run is not an eruption while an explosion still is;
 * for a non-negative series (entropy), at least half its level before the rise: a rise of 0.01
-  nats on a floor of 0.03 is a wobble, not an eruption;
-* visible at the scale of the whole series: at least a fifth of its range (1st to 99th
-  percentile), as a reader sees it on a plot scaled to the data. A run whose entropy explodes
-  from 2 to 9.6 nats does not also "erupt" when it drifts from 1.0 to 2.1 or rebounds by 1.4
-  after the crash, although both are many σ of its (small, strongly correlated) noise.
+  nats on a floor of 0.03 is a wobble, not an eruption.
+
+Nothing compares a rise with the run's other rises: every rise large against the noise counts.
+``watch`` raises an alarm only where ``find_phases`` labels an eruption (one definition for both).
 
 A decay segment must fall by at least ``3σ``.
 """
@@ -30,7 +29,6 @@ ERUPTION_SIGMAS = 4.0  #: least rise of an eruption, in noise σ
 ERUPTION_Z = 3.0  #: least rise of an eruption, in standard errors of the rise
 SHARP_FRACTION = 0.1  #: rises longer than this share of the run must be larger
 RELATIVE_RISE = 0.5  #: least rise of a non-negative series, as a share of its level before the rise
-EXTENT_SHARE = 0.2  #: least rise of an eruption, as a share of the series' 1st–99th percentile range
 DECAY_SIGMAS = 3.0  #: least fall of a decay segment, in noise σ
 LOCAL_REACH = 50  #: the noise near a rise is taken this many points (or the rise's length) around it
 
@@ -44,7 +42,6 @@ class Thresholds:
     span: float  #: steps from the first to the last logged point
     positive: bool  #: no value is below 0 (entropy, lengths)
     spread: np.ndarray  #: ``[n]`` local noise relative to the run's
-    extent: float  #: the series' robust range, 99th minus 1st percentile
 
     @classmethod
     def of(
@@ -52,8 +49,7 @@ class Thresholds:
     ) -> Thresholds:
         """Thresholds of one cleaned series (``steps``, ``values``, ``spread``: ``[n]``)."""
         span = max(float(steps[-1] - steps[0]), 1.0)
-        extent = float(np.subtract(*np.percentile(values, [99, 1])))
-        return cls(noise, float(np.sqrt(sensitivity)), span, bool(np.min(values) >= 0), spread, extent)
+        return cls(noise, float(np.sqrt(sensitivity)), span, bool(np.min(values) >= 0), spread)
 
     @property
     def rise(self) -> float:
@@ -80,16 +76,31 @@ class Thresholds:
             points: logged points from its start to its top.
             duration: steps from its start to its top.
             sigma: the noise σ around it.
-
-        The rise's standard error is the smaller of the line-fit error under the long-run noise,
-        ``σ_LR·√(12(m−1)/(m(m+1)))``, and the AR(1) end-to-end error ``σ·√(2(1−φ^(m−1)))``
-        (correlated noise barely moves over a few points).
         """
-        m, phi = max(points, 2), self.noise.phi
-        sigma = sigma / self.shrink
-        long_run = sigma * np.sqrt((1.0 + phi) / (1.0 - phi))
-        stderr = min(long_run * np.sqrt(12.0 * (m - 1) / (m * (m + 1))), sigma * np.sqrt(2.0 * (1.0 - phi ** (m - 1))))
-        slow = np.sqrt(max(1.0, duration / (SHARP_FRACTION * self.span)))
-        relative = not self.positive or rise >= RELATIVE_RISE * max(low, 0.0) / self.shrink
-        visible = rise >= EXTENT_SHARE * self.extent / self.shrink
-        return bool(rise >= ERUPTION_SIGMAS * sigma * slow and rise >= ERUPTION_Z * stderr and relative and visible)
+        slow = float(np.sqrt(max(1.0, duration / (SHARP_FRACTION * self.span))))
+        return rise_is_eruption(
+            rise, low, points, sigma / self.shrink, self.noise.phi,
+            positive=self.positive, slow=slow, shrink=self.shrink,
+        )
+
+
+def rise_is_eruption(
+    rise: float, low: float, points: int, sigma: float, phi: float,
+    *, positive: bool, slow: float = 1.0, shrink: float = 1.0,
+) -> bool:
+    """The one definition of an eruption (``watch`` asks ``find_phases``, so this rule, too).
+
+    A rise of ``rise`` from level ``low`` over ``points`` points, in AR(``phi``) noise of marginal
+    std ``sigma``, is an eruption when it is at least ``ERUPTION_SIGMAS·σ·slow``, at least
+    ``ERUPTION_Z`` standard errors of a rise over that many points — the smaller of the line-fit
+    error under the long-run noise, ``σ_LR·√(12(m−1)/(m(m+1)))``, and the AR(1) end-to-end error
+    ``σ·√(2(1−φ^(m−1)))`` (correlated noise barely moves over a few points) — and, for a
+    non-negative series, at least ``RELATIVE_RISE`` of ``low`` (divided by ``shrink`` = √sensitivity).
+    ``slow`` ≥ 1 is the sharpness factor for a rise lasting more than a tenth of the run (1 online:
+    a rise that is just starting is short).
+    """
+    m = max(points, 2)
+    long_run = sigma * np.sqrt((1.0 + phi) / (1.0 - phi))
+    stderr = min(long_run * np.sqrt(12.0 * (m - 1) / (m * (m + 1))), sigma * np.sqrt(2.0 * (1.0 - phi ** (m - 1))))
+    relative = not positive or rise >= RELATIVE_RISE * max(low, 0.0) / shrink
+    return bool(rise >= ERUPTION_SIGMAS * sigma * slow and rise >= ERUPTION_Z * stderr and relative)

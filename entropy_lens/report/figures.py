@@ -24,8 +24,8 @@ from entropy_lens.report.series import envelope, rates, series
 from entropy_lens.report.svg import figure_svg, report_style
 from entropy_lens.schema import SPLITS
 
-#: phase label → shading colour (Tol bright: red, yellow, cyan, grey)
-PHASE_COLOURS = {"eruption": "#EE6677", "decay": "#CCBB44", "recovery": "#66CCEE", "plateau": "#BBBBBB"}
+#: phase label → shading colour (Tol bright: red, yellow, purple for a plateau that never came down, cyan)
+PHASE_COLOURS = {"eruption": "#EE6677", "decay": "#CCBB44", "plateau": "#AA3377", "recovery": "#66CCEE"}
 SHADE_ALPHA = 0.25
 #: training lines and validation dots (Okabe & Ito blue and vermillion)
 TRAIN_COLOUR, VAL_COLOUR = "#0072B2", "#D55E00"

@@ -12,16 +12,18 @@ from entropy_lens.synthetic import planted_eruption
 
 runner = CliRunner()
 FRAC20_ENT = "adrs_paper_logs/analysis/paper_logs/data_fraction/frac20_ent.jsonl"
-CONTRACT = {"metric", "n_steps", "change_points", "phases", "cycles", "pattern", "noise_sigma"}
+CONTRACT = {"metric", "n_steps", "change_points", "phases", "cycles", "pattern", "noise_sigma", "verdict"}
+BANDIT = "ragen_xixwisexix/d9d7a9c/logs/bandit-grpo.out"
 
 
 def test_json_on_a_real_flat_jsonl(external):
     result = runner.invoke(app, ["phases", str(external / FRAC20_ENT), "--json"])
     assert result.exit_code == 0, result.output
     payload = json.loads(result.stdout)
-    assert CONTRACT <= set(payload) and payload["pattern"] == "single-eruption"
-    (cycle,) = payload["cycles"]
+    assert CONTRACT <= set(payload) and payload["pattern"] == "cyclical"  # a 1 → 2 nat rise, then 2 → 9.6
+    cycle = payload["cycles"][-1]
     assert 65 <= cycle["onset_step"] <= 80 and cycle["amplitude"] > 5
+    assert payload["verdict"].startswith("entropy erupted 2 times") and "came back after the last" in payload["verdict"]
     assert {row["signal"] for row in payload["cosignals"]} >= {"reward", "response_length", "grad_norm"}
 
 
@@ -31,7 +33,19 @@ def test_human_listing_on_a_console_log(external):
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
     assert lines[0].startswith("entropy: collapse (0 eruption cycle(s), 1119 logged steps")
-    assert lines[3:5] == ["phases:", "  recovery        1 – 1119   "]
+    assert lines[1].startswith("entropy collapsed with no eruption: from 0.")
+    assert lines[4:6] == ["phases:", "  recovery        1 – 1119   "]
+
+
+def test_an_exploded_run_reads_exploded_with_its_verdict(external):
+    """ragen bandit-grpo: 1.7 → 9.6 nats and flat there for the last 70 steps."""
+    result = runner.invoke(app, ["phases", str(external / BANDIT), "--json"])
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.stdout)
+    assert payload["pattern"] == "exploded" and payload["phases"][-1]["label"] == "plateau"
+    onset = payload["cycles"][0]["onset_step"]
+    expected = f"entropy erupted at step {onset} and never came back: 9.7 nats at the end against 0.93 before"
+    assert payload["verdict"] == expected
 
 
 def test_csv_with_a_step_column_any_metric_and_sensitivity(tmp_path):

@@ -18,8 +18,8 @@ from entropy_lens.run import Run
 from entropy_lens.schema import METRICS_SCHEMA
 from entropy_lens.synthetic import planted_collapse, planted_eruption
 
-CONTRACT = {"metric", "n_steps", "change_points", "phases", "cycles", "pattern", "noise_sigma"}
-CYCLE_KEYS = {"onset_step", "peak_step", "end_step", "amplitude", "duration", "confidence"}
+CONTRACT = {"metric", "n_steps", "change_points", "phases", "cycles", "pattern", "noise_sigma", "verdict"}
+CYCLE_KEYS = {"onset_step", "peak_step", "end_step", "amplitude", "duration", "confidence", "baseline"}
 
 
 def detect(curves: pl.DataFrame, **options) -> PhaseResult:
@@ -47,8 +47,11 @@ def assert_valid(result: PhaseResult, steps: np.ndarray) -> None:
         assert cycle["onset_step"] <= cycle["peak_step"] <= cycle["end_step"]
         assert cycle["duration"] == cycle["end_step"] - cycle["onset_step"]
         assert cycle["amplitude"] > 0 and 0.5 <= cycle["confidence"] <= 1.0
-    if len(as_dict["cycles"]) >= 2:
+    if as_dict["pattern"] == "exploded":
+        assert as_dict["cycles"] and phases[-1]["label"] != "recovery"
+    elif len(as_dict["cycles"]) >= 2:
         assert as_dict["pattern"] == "cyclical"
+    assert isinstance(as_dict["verdict"], str) and as_dict["verdict"]
 
 
 @pytest.mark.parametrize("seed", range(4))
