@@ -10,6 +10,7 @@ import pytest
 
 from entropy_lens.persistence import persistence
 from entropy_lens.report import render_html
+from entropy_lens.report.figures import PHASE_COLOURS
 from entropy_lens.report.sections import RELATIVE_BASE
 
 COUNTS = {"sentence_dup": 5, "char_run": 0, "sentence_dup_rate": 867, "seq_rep_4": 724, "compression_ratio": 469}
@@ -145,7 +146,7 @@ def test_new_phase_labels_and_patterns_render():
     metrics = pl.DataFrame({"step": list(range(1, 10)), "name": ["entropy"] * 9, "value": [0.5] * 5 + [1.0, 2.0, 4.0, 8.0]})
     page = render_html({"phases": phases}, metrics, [])
     assert 'class="badge pattern-exploded"' in page and ".pattern-exploded" in page
-    assert ">plateau</text>" in page and "var(--plateau)" in page and "--plateau: #BBBBBB" in page
+    assert ">plateau</text>" in page and "var(--plateau)" in page and f"--plateau: {PHASE_COLOURS['plateau']}" in page
 
 
 def test_captions_claim_only_what_is_drawn():
