@@ -74,7 +74,8 @@ class ScanResult:
             "onsets": self.onsets,
             "onsets_split": self.split,
             "onsets_by_split": self.onsets_by_split,
-            "flagged": {name: counts.get(name, 0) for name in self.detectors},
+            # outputs flagged, for every detector that can flag (not a companion without a threshold)
+            "flagged": {n: counts.get(n, 0) for n in self.detectors if n not in NUMERIC or n in COMPANION_FLAGS},
             "environments": self.environments,
             "group_signals": list(GROUP_SIGNALS),
         }
