@@ -11,8 +11,8 @@ from entropy_lens.cli.options import Columns, RunName, Strict
 from entropy_lens.cli.output import print_json, warn_problems
 from entropy_lens.outputs import check_out_dir
 from entropy_lens.readers import read_run
-from entropy_lens.recompute.pipeline import OUR_FILES, select_rollouts
-from entropy_lens.recompute.pipeline import recompute as recompute_rollouts
+from entropy_lens.recompute.score_rollouts import OUR_FILES, select_rollouts
+from entropy_lens.recompute.score_rollouts import recompute as recompute_rollouts
 
 
 def recompute(
@@ -37,7 +37,7 @@ def recompute(
 ) -> None:
     """Score rollouts under a checkpoint: DIR/tokens.parquet, samples.parquet, hidden.npz, separation.json.
 
-    In Python: ``entropy_lens.recompute.pipeline.recompute(model, rollouts_table, out_dir)``.
+    In Python: ``entropy_lens.recompute.score_rollouts.recompute(model, rollouts_table, out_dir)``.
     """
     check_out_dir(out, OUR_FILES)
     chosen_run = read_run(rollouts, strict=strict, columns=columns, run=run)

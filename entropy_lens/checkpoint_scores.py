@@ -44,7 +44,7 @@ def score_checkpoint(
     trust_checkpoint: bool = False,
 ) -> dict:
     """Recompute a sample of ``run``'s outputs under ``model``; the diagnosis's ``separation`` section."""
-    from entropy_lens.recompute.pipeline import recompute
+    from entropy_lens.recompute.score_rollouts import recompute
 
     chosen = sample_outputs(run, max_samples)
     summary = recompute(model, chosen, out_dir, device=device, trust_checkpoint=trust_checkpoint)
