@@ -29,7 +29,11 @@ def analyze(
     model: Annotated[
         Path | None, typer.Option("--model", "-m", help="Checkpoint to score outputs under (separation).")
     ] = None,
-    model_samples: Annotated[int, typer.Option(help="Outputs to score with --model.")] = 512,
+    checkpoints: Annotated[
+        str | None,
+        typer.Option(help="Score outputs under the run's checkpoints: all, or STEP,STEP,… (separation trend)."),
+    ] = None,
+    model_samples: Annotated[int, typer.Option(help="Outputs to score with --model / --checkpoints.")] = 512,
     device: Annotated[str, typer.Option(help="Device for --model: auto, cpu, cuda, …")] = "auto",
     trust_checkpoint: Annotated[
         bool, typer.Option(help="Allow full unpickling of .pt shards (only for files you trust).")
@@ -43,7 +47,7 @@ def analyze(
     started = time.perf_counter()
     diagnosis, written = analyze_run(
         run_dir, out, metric=metric, sensitivity=sensitivity, env=env, strict=strict, columns=columns, run=run,
-        model=model, model_samples=model_samples, device=device, trust_checkpoint=trust_checkpoint,
+        model=model, checkpoints=checkpoints, model_samples=model_samples, device=device, trust_checkpoint=trust_checkpoint,
     )
     warn_problems(diagnosis.run)
     for note in diagnosis.run.notes + diagnosis.notes:
