@@ -16,7 +16,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
 from entropy_lens.report import examples as flagged
-from entropy_lens.report import sections
+from entropy_lens.report import sections, separation_section
 from entropy_lens.report.figures import PHASE_COLOURS, degeneracy_svg, phase_labels, timeline_svg
 from entropy_lens.report.series import is_number, whole
 
@@ -100,6 +100,7 @@ def render_html(diagnosis: dict, metrics: pl.DataFrame, examples: list[dict]) ->
         "persistence": persistence,
         "cosignals": sections.cosignal_rows(diagnosis),
         "separation": sections.separation_of(diagnosis),
+        "separation_extras": separation_section.context(diagnosis.get("separation"), phases),
         "timeline": _figure(timeline_svg(metrics, phases, xlim)),
         "degeneracy": _figure(degeneracy_svg(per_step, detectors, phases, xlim, onsets=_onsets(found))),
         "examples": flagged.grouped(examples if isinstance(examples, list) else [], detectors),
