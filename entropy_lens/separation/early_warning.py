@@ -75,3 +75,16 @@ def _sentence(per_onset: list[dict], n_scored: int) -> str:
         f"Separation fell before {len(fell)} of {len(judged)} eruption(s) that have two or more checkpoints "
         f"before their onset — " + "; ".join(parts) + "."
     )
+
+
+def separation_note(separation: dict) -> str:
+    """The headline's tail: the text-only control beside the probe, and the early-warning sentence."""
+    text = (separation.get("text_control") or {}).get("probe_auroc")
+    probe = (separation.get("overall") or {}).get("probe_auroc")
+    note = ""
+    if text is not None and probe is not None:
+        note = f" A text-only probe on the same outputs reaches {text:.2f}: the model adds {probe - text:+.2f}."
+    warning = (separation.get("early_warning") or {}).get("sentence")
+    if warning and len(separation.get("by_checkpoint") or []) > 1:
+        note += f" {warning}"
+    return note

@@ -60,3 +60,15 @@ def test_early_warning_verdicts_and_threshold():
     assert "step 350: fell (probe AUROC 0.9" in result["sentence"] and "→ 0.70 at checkpoint 300" in result["sentence"]
     assert early_warning(rows, [])["sentence"].startswith("No eruption was found")
     assert early_warning(rows[:1], [350])["sentence"].startswith("Cannot tell")
+
+
+def test_headline_note_states_the_numbers():
+    from entropy_lens.separation.early_warning import separation_note
+
+    rows = [{"step": s, "probe_auroc": a, "n_correct": 100, "n_incorrect": 100} for s, a in [(100, 0.9), (200, 0.7)]]
+    section = {"overall": {"probe_auroc": 0.7}, "text_control": {"probe_auroc": 0.75}, "by_checkpoint": rows,
+               "early_warning": early_warning(rows, [250])}
+    note = separation_note(section)
+    assert "A text-only probe on the same outputs reaches 0.75: the model adds -0.05." in note
+    assert "Separation fell before 1 of 1 eruption(s)" in note
+    assert separation_note({"overall": {"probe_auroc": 0.7}, "by_checkpoint": rows[:1]}) == ""
