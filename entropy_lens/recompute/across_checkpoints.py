@@ -76,7 +76,7 @@ def recompute_checkpoints(
 
     Returns:
         ``{"checkpoints": [summary per checkpoint, with step, path, seconds_loading,
-        seconds_tokenising, tokenised (bool)], "tokenisations": count}``.
+        seconds_tokenising, seconds_total, tokenised (bool)], "tokenisations": count}``.
     """
     from entropy_lens.models import load_policy
 
@@ -100,7 +100,8 @@ def recompute_checkpoints(
         summaries.append(
             {"step": step, "path": str(path), "chat_template_restored": restored, "tokenised": tokenised}
             | summary
-            | {"seconds_loading": loaded - started, "seconds_tokenising": encoded_at - loaded}
+            | {"seconds_loading": loaded - started, "seconds_tokenising": encoded_at - loaded,
+               "seconds_total": time.perf_counter() - started}
         )
         del model
         if progress is not None:
