@@ -15,6 +15,7 @@ import polars as pl
 
 from entropy_lens.checkpoint_scores import score_checkpoint, score_checkpoints
 from entropy_lens.diagnose import Diagnosis, diagnose
+from entropy_lens.errors import InvalidInput
 from entropy_lens.outputs import check_out_dir, write_json, write_parquet, write_parquet_batches, write_text
 from entropy_lens.readers import read_run
 from entropy_lens.report import render_html
@@ -91,6 +92,8 @@ def analyze(
     Returns:
         the diagnosis and the files written.
     """
+    if model is not None and checkpoints is not None:
+        raise InvalidInput("--checkpoints", "give either --model CKPT or --checkpoints all|STEP,STEP,…, not both")
     out = Path(out_dir) if out_dir is not None else default_out_dir(Path(run_dir))
     check_out_dir(out, OUR_FILES)
     chosen = read_run(run_dir, strict=strict, columns=columns, run=run)

@@ -19,6 +19,7 @@ import polars as pl
 
 from entropy_lens.errors import CheckpointNotFound, InvalidInput
 from entropy_lens.outputs import check_out_dir, write_json
+from entropy_lens.progress import track
 from entropy_lens.recompute.score_rollouts import encode_rollouts, score_encoded
 from entropy_lens.run import Run
 
@@ -69,7 +70,6 @@ def recompute_checkpoints(
     device: str = "auto",
     dtype: str = "auto",
     trust_checkpoint: bool = False,
-    progress=None,
     **scoring,
 ) -> dict:
     """Score ``rollouts`` under every ``(step, path)`` checkpoint; ``scoring`` is ``score_encoded``'s options.
@@ -78,34 +78,39 @@ def recompute_checkpoints(
         ``{"checkpoints": [summary per checkpoint, with step, path, seconds_loading,
         seconds_tokenising, seconds_total, tokenised (bool)], "tokenisations": count}``.
     """
-    from entropy_lens.models import load_policy
-
     ours = frozenset({"checkpoints.json"} | {folder_name(step) for step, _ in checkpoints})
     out = check_out_dir(Path(out_dir), ours)
     cache: dict[str, tuple] = {}
     summaries = []
-    for step, path in checkpoints:
-        started = time.perf_counter()
-        model, tokenizer = load_policy(path, dtype=dtype, device=device, trust_checkpoint=trust_checkpoint)
-        loaded = time.perf_counter()
-        key = tokenizer_fingerprint(tokenizer)
-        tokenised = key not in cache
-        if tokenised:
-            cache[key] = encode_rollouts(tokenizer, rollouts, max_length=max_length)
-        encoded, restored = cache[key]
-        encoded_at = time.perf_counter()
-        folder = out / folder_name(step)
-        folder.mkdir(parents=True, exist_ok=True)
-        summary = score_encoded(model, tokenizer, encoded, rollouts, folder, **scoring)
-        summaries.append(
-            {"step": step, "path": str(path), "chat_template_restored": restored, "tokenised": tokenised}
-            | summary
-            | {"seconds_loading": loaded - started, "seconds_tokenising": encoded_at - loaded,
-               "seconds_total": time.perf_counter() - started}
-        )
-        del model
-        if progress is not None:
-            progress(step)
+    with track("Scoring checkpoints", total=len(checkpoints)) as advance:
+        for step, path in checkpoints:
+            summaries.append(_score_one(step, path, rollouts, out, cache, max_length, (device, dtype, trust_checkpoint), scoring))
+            advance()
     result = {"checkpoints": summaries, "tokenisations": len(cache)}
     write_json(out / "checkpoints.json", result)
     return result
+
+
+def _score_one(step, path, rollouts, out: Path, cache: dict, max_length: int, loading: tuple, scoring: dict) -> dict:
+    """Load one checkpoint, tokenise unless its tokenizer's ids are cached, score into its folder."""
+    from entropy_lens.models import load_policy
+
+    device, dtype, trust_checkpoint = loading
+    started = time.perf_counter()
+    model, tokenizer = load_policy(path, dtype=dtype, device=device, trust_checkpoint=trust_checkpoint)
+    loaded = time.perf_counter()
+    key = tokenizer_fingerprint(tokenizer)
+    tokenised = key not in cache
+    if tokenised:
+        cache[key] = encode_rollouts(tokenizer, rollouts, max_length=max_length)
+    encoded, restored = cache[key]
+    encoded_at = time.perf_counter()
+    folder = out / folder_name(step)
+    folder.mkdir(parents=True, exist_ok=True)
+    summary = score_encoded(model, tokenizer, encoded, rollouts, folder, **scoring)
+    return (
+        {"step": step, "path": str(path), "chat_template_restored": restored, "tokenised": tokenised}
+        | summary
+        | {"seconds_loading": loaded - started, "seconds_tokenising": encoded_at - loaded,
+           "seconds_total": time.perf_counter() - started}
+    )

