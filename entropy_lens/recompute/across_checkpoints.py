@@ -45,7 +45,9 @@ def run_checkpoints(run: Run, spec: str) -> list[tuple[int, Path]]:
     try:
         steps = [int(part) for part in spec.split(",") if part.strip()]
     except ValueError:
-        raise InvalidInput("--checkpoints", f"takes `all` or steps separated by commas, e.g. 100,200 (got {spec!r})") from None
+        raise InvalidInput(
+            "--checkpoints", f"takes `all` or steps separated by commas, e.g. 100,200 (got {spec!r})"
+        ) from None
     missing = [step for step in steps if step not in available]
     if missing or not steps:
         have = ", ".join(map(str, available)) or "none"
@@ -84,7 +86,8 @@ def recompute_checkpoints(
     summaries = []
     with track("Scoring checkpoints", total=len(checkpoints)) as advance:
         for step, path in checkpoints:
-            summaries.append(_score_one(step, path, rollouts, out, cache, max_length, (device, dtype, trust_checkpoint), scoring))
+            loading = (device, dtype, trust_checkpoint)
+            summaries.append(_score_one(step, path, rollouts, out, cache, max_length, loading, scoring))
             advance()
     result = {"checkpoints": summaries, "tokenisations": len(cache)}
     write_json(out / "checkpoints.json", result)

@@ -23,6 +23,10 @@ def advantages(samples: pl.DataFrame) -> pl.Series:
     return samples.select(pl.when(usable).then(value).alias("advantage"))["advantage"]
 
 
+def _centred(name: str) -> pl.Expr:
+    return pl.col(name) - pl.col(name).mean()
+
+
 def mechanism_per_step(tokens: pl.DataFrame, samples: pl.DataFrame) -> list[dict]:
     """Per step: ``logp_advantage_cov`` (and its token count) and ``diff_logps``.
 
@@ -35,7 +39,7 @@ def mechanism_per_step(tokens: pl.DataFrame, samples: pl.DataFrame) -> list[dict
         ["logprob", "advantage"]
     )
     cov = per_token.group_by("step").agg(
-        logp_advantage_cov=((pl.col("logprob") - pl.col("logprob").mean()) * (pl.col("advantage") - pl.col("advantage").mean())).mean(),
+        logp_advantage_cov=(_centred("logprob") * _centred("advantage")).mean(),
         n_cov_tokens=pl.len(),
     )
     correct = pl.col("reward") > 0

@@ -40,7 +40,9 @@ def _shade(ax, spans: list[dict]) -> None:
 
 def _xy(rows: list[dict], key: str) -> tuple[np.ndarray, np.ndarray]:
     kept = [(r["step"], r[key]) for r in rows if r.get("step") is not None and r.get(key) is not None]
-    return (np.array([s for s, _ in kept], float), np.array([v for _, v in kept], float)) if kept else (np.array([]), np.array([]))
+    if not kept:
+        return np.array([]), np.array([])
+    return np.array([s for s, _ in kept], float), np.array([v for _, v in kept], float)
 
 
 def _trend_svg(rows: list[dict], separation: dict, spans: list[dict]) -> str | None:
@@ -67,7 +69,9 @@ def _trend_svg(rows: list[dict], separation: dict, spans: list[dict]) -> str | N
         axes[1].plot(m_steps, cov, ".-", color=TRAIN_COLOUR, label="Cov(log π, A)")
         twin = axes[1].twinx()
         twin.plot(d_steps, diff, ".-", color=VAL_COLOUR, label="diff_logps")
-        axes[1].set_title("Mechanism per step: Cov(log π, A) (left) and correct − incorrect summed log-prob (right)", loc="left")
+        axes[1].set_title(
+            "Mechanism per step: Cov(log π, A) (left) and correct − incorrect summed log-prob (right)", loc="left"
+        )
         r_steps, recomputed = _xy(logged, "recomputed_entropy")
         l_steps, logged_values = _xy(logged, "logged_entropy")
         axes[2].plot(r_steps, recomputed, ".-", color=TRAIN_COLOUR, label="recomputed token-mean entropy")

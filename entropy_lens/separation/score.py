@@ -31,9 +31,9 @@ def separation_scores(
     Returns:
         ``n``, ``n_correct``, ``n_incorrect`` and ``probe_auroc`` (held-out logistic probe),
         ``diff_means_auroc`` (held-out projection on μ₊ − μ₋), ``fisher_ratio``
-        (Σ_j (μ₊ⱼ − μ₋ⱼ)² / (σ²₊ⱼ + σ²₋ⱼ)), ``centroid_cosine_distance`` (1 − cos of the class
-        means after centring), ``seal_ratio`` (the paper's statistic), ``silhouette`` (cosine, sampled); scores are ``None`` with a
-        ``reason`` when a class has fewer than two members.
+        (Σ_j (μ₊ⱼ − μ₋ⱼ)² / (σ²₊ⱼ + σ²₋ⱼ)), ``cosine_gap`` (within- minus between-class cosine),
+        ``seal_ratio`` (the paper's statistic), ``silhouette`` (cosine, sampled); scores are ``None``
+        with a ``reason`` when a class has fewer than ``MIN_PER_CLASS`` members.
     """
     keep = ~np.isnan(features).any(axis=1)
     x, y = np.asarray(features, dtype=np.float64)[keep], np.asarray(labels, dtype=bool)[keep]
