@@ -22,13 +22,15 @@ def context(separation: dict | None, phases: dict) -> dict | None:
     if not separation or not separation.get("by_checkpoint"):
         return None
     rows = separation["by_checkpoint"]
-    spans = [p for p in phases.get("phases", []) if p.get("label") in PHASE_COLOURS]
+    every = phases.get("phases") or []
+    spans = [p for p in every if p.get("label") in PHASE_COLOURS]
+    xlim = (every[0]["start_step"], every[-1]["end_step"]) if every else None
     return {
         "rows": rows,
         "text_control": separation.get("text_control") or {},
         "early_warning": (separation.get("early_warning") or {}).get("sentence"),
         "token_entropy": separation.get("token_entropy"),
-        "trend": _trend_svg(rows, separation, spans),
+        "trend": _trend_svg(rows, separation, spans, xlim),
         "projections": _projection_svg(rows),
     }
 
@@ -45,7 +47,8 @@ def _xy(rows: list[dict], key: str) -> tuple[np.ndarray, np.ndarray]:
     return np.array([s for s, _ in kept], float), np.array([v for _, v in kept], float)
 
 
-def _trend_svg(rows: list[dict], separation: dict, spans: list[dict]) -> str | None:
+def _trend_svg(rows: list[dict], separation: dict, spans: list[dict], xlim: tuple | None) -> str | None:
+    """Three panels on the phases' step range (the timeline's axis): separation, mechanism, entropy."""
     steps, probe = _xy(rows, "probe_auroc")
     mechanism = separation.get("mechanism") or []
     logged = separation.get("entropy_vs_logged") or []
@@ -79,6 +82,8 @@ def _trend_svg(rows: list[dict], separation: dict, spans: list[dict]) -> str | N
         axes[2].set_title("Entropy: recomputed under the nearest checkpoint vs logged", loc="left")
         axes[2].legend(loc="upper left", frameon=False, ncol=2)
         axes[2].set_xlabel("step")
+        if xlim is not None:
+            axes[2].set_xlim(*xlim)
         return figure_svg(fig, "separation-trend")
 
 
