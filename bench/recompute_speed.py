@@ -23,7 +23,7 @@ import time
 import numpy as np
 import torch
 
-from entropy_lens.recompute.batching import Encoded
+from entropy_lens.recompute.encoding import Encoded
 from entropy_lens.recompute.scoring import score
 
 #: Qwen2.5 shapes (hidden, layers, heads, kv heads, intermediate, vocab, tied embeddings)
@@ -61,7 +61,7 @@ def agent_mix(total_tokens: int, vocab: int, seed: int, prompt=(500, 4000), resp
     items, count = [], 0
     while count < total_tokens:
         p, r = int(rng.integers(*prompt)), int(rng.integers(*response))
-        items.append(Encoded(f"s{len(items)}", rng.integers(10, vocab, p + r).tolist(), p))
+        items.append(Encoded(f"s{len(items)}", rng.integers(10, vocab, p + r).tolist(), ((p, p + r),)))
         count += p + r
     return items
 
@@ -77,7 +77,7 @@ def needed_flops(model, config, items) -> float:
     total = 0.0
     for item in items:
         t = len(item.input_ids)
-        total += 2 * p_body * t + 2 * layers * hidden * t * t + 2 * hidden * vocab * (t - item.policy_start)
+        total += 2 * p_body * t + 2 * layers * hidden * t * t + 2 * hidden * vocab * int(item.policy_mask().sum())
     return total
 
 
@@ -98,7 +98,7 @@ def naive_entropy(model, items, batch_size=8, seed=0):
             logp = logits.float().log_softmax(-1)
             entropy = -(logp.exp() * logp).sum(-1)
             for row, b in enumerate(batch):
-                out[b.sample_id] = entropy[row, b.policy_start - 1 : len(b.input_ids) - 1].cpu().numpy()
+                out[b.sample_id] = entropy[row, b.policy[0][0] - 1 : len(b.input_ids) - 1].cpu().numpy()
             del logits, logp, entropy
     return out
 
@@ -131,7 +131,7 @@ def run_shape(shape, tokens, device, budgets, chunk_size, peak_rate):
     model, config = build_model(shape, device)
     items = agent_mix(tokens, config.vocab_size, seed=0)
     real = sum(len(i.input_ids) for i in items)
-    policy = sum(len(i.input_ids) - i.policy_start for i in items)
+    policy = sum(int(i.policy_mask().sum()) for i in items)
     need = needed_flops(model, config, items)
     naive_entropy(model, items[:4])  # warm-up (kernels, allocator)
     list(score(model, items[:4], token_budget=budgets[0], chunk_size=chunk_size))
@@ -144,7 +144,7 @@ def run_shape(shape, tokens, device, budgets, chunk_size, peak_rate):
             device,
         )
         rows.append((f"el budget {budget // 1024}k", seconds, peak))
-    diff = max(float(np.nanmax(np.abs(got[k].entropy[got[k].policy_start :] - ref[k]))) for k in ref)
+    diff = max(float(np.nanmax(np.abs(got[k].entropy[got[k].is_policy] - ref[k]))) for k in ref)
     print(f"\n{shape}: {len(items)} sequences, {real:,} tokens ({policy / real:.1%} policy), max |Δentropy| vs naive {diff:.2e} nats")
     print(f"{'method':<18}{'seconds':>9}{'real tok/s':>12}{'roofline':>10}{'peak GiB':>10}")
     for name, seconds, peak in rows:

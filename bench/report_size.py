@@ -10,6 +10,11 @@ Compares, in one run on the same planted curves (entropy plus four co-signals, p
 Target: a report stays under 1 MB and renders in under 2 s at 100k steps. Usage::
 
     python bench/report_size.py --steps 1000 5000 20000 100000
+
+``--separation`` adds the separation-across-checkpoints part at its largest expected size
+(500 steps × 64 rollouts × 10 checkpoints: every per-step row, ten projections; target < 5 MB)::
+
+    python bench/report_size.py --steps 500 --separation
 """
 
 from __future__ import annotations
@@ -35,6 +40,42 @@ def planted(n_steps: int) -> tuple[dict, pl.DataFrame]:
     return {"phases": phases.to_dict(), "run": {"path": f"/runs/planted-{n_steps}"}}, metrics
 
 
+def separation_section(n_steps: int, rollouts: int = 64, n_checkpoints: int = 10, seed: int = 0) -> dict:
+    """A ``separation`` section of the size ``score_checkpoints`` writes, built by the real functions."""
+    import numpy as np
+
+    from entropy_lens.recompute.distribution import entropy_by_phase
+    from entropy_lens.separation.early_warning import early_warning
+    from entropy_lens.separation.projection import projection_2d
+
+    rng = np.random.default_rng(seed)
+    steps = np.arange(n_steps)
+    labels = rng.random(n_steps * rollouts) < 0.5
+    scores = {"n": 64, "n_correct": 32, "n_incorrect": 32, "probe_auroc": 0.7, "diff_means_auroc": 0.65,
+              "fisher_ratio": 3.1, "cosine_gap": 0.02, "seal_ratio": -0.03}
+    rows = []
+    for k in range(n_checkpoints):
+        features = rng.normal(size=(n_steps * rollouts // 10, 64)) + labels[: n_steps * rollouts // 10, None]
+        rows.append({"step": (k + 1) * n_steps // n_checkpoints, "checkpoint": f"/ckpt/global_step_{k}"} | scores
+                    | {"text_probe_auroc": 0.6, "model_adds": 0.1, "mean_policy_entropy": 0.8, "tokens_per_s": 1e4,
+                       "projection": projection_2d(features, labels[: len(features)])})
+    tokens = pl.DataFrame({"step": np.repeat(steps, 200), "entropy": rng.exponential(0.7, n_steps * 200)})
+    phases = [{"label": "recovery", "start_step": 0, "end_step": n_steps // 2},
+              {"label": "eruption", "start_step": n_steps // 2 + 1, "end_step": n_steps - 1}]
+    return {
+        "checkpoint": rows[-1]["checkpoint"], "split": "train", "n_samples": n_steps * rollouts, "n_tokens": 10**7,
+        "tokens_per_s": 1e4, "mean_policy_entropy": 0.8, "tokenisations": 1, "layer": -1, "overall": scores,
+        "per_step": [{"step": int(s), "recomputed_entropy": 0.8} | scores for s in steps],
+        "text_control": {"probe_auroc": 0.6}, "by_checkpoint": rows,
+        "early_warning": early_warning(rows, [n_steps // 2]),
+        "token_entropy": entropy_by_phase(tokens, phases),
+        "entropy_vs_logged": [{"step": int(s), "recomputed_entropy": 0.8, "checkpoint_step": 0,
+                               "logged_entropy": 0.7, "gap": 0.1} for s in steps],
+        "mechanism": [{"step": int(s), "logp_advantage_cov": 0.01, "diff_logps": 3.0, "correct_logps": -40.0,
+                       "wrong_logps": -43.0, "n_cov_tokens": 12800} for s in steps],
+    }
+
+
 def timed(diagnosis: dict, metrics: pl.DataFrame, naive: bool) -> tuple[float, int]:
     """Seconds to render and bytes of the page (best of 2)."""
     thin = (
@@ -52,10 +93,13 @@ def timed(diagnosis: dict, metrics: pl.DataFrame, naive: bool) -> tuple[float, i
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, nargs="+", default=[1000, 5000, 20000, 100000])
+    parser.add_argument("--separation", action="store_true", help="add a 64-rollout, 10-checkpoint separation part")
     args = parser.parse_args()
     print(f"{'steps':>8} | {'naive KB':>9} {'naive s':>8} | {'thinned KB':>10} {'thinned s':>9} | size ×")
     for n_steps in args.steps:
         diagnosis, metrics = planted(n_steps)
+        if args.separation:
+            diagnosis["separation"] = separation_section(n_steps)
         naive_s, naive_b = timed(diagnosis, metrics, naive=True)
         ours_s, ours_b = timed(diagnosis, metrics, naive=False)
         naive = f"{naive_b / 1024:>9.0f} {naive_s:>8.2f}"

@@ -44,7 +44,16 @@ def analyze(
         Path | None,
         typer.Option("--model", "-m", metavar="CKPT", help="Checkpoint to score outputs under (separation)."),
     ] = None,
-    model_samples: Annotated[int, typer.Option(min=1, metavar="N", help="Outputs to score with --model.")] = 512,
+    checkpoints: Annotated[
+        str | None,
+        typer.Option(
+            metavar="all|STEP,STEP,…",
+            help="Score outputs under the run's checkpoints (separation trend); not with --model.",
+        ),
+    ] = None,
+    model_samples: Annotated[
+        int, typer.Option(min=1, metavar="N", help="Outputs to score with --model / --checkpoints.")
+    ] = 512,
     device: Device = "auto",
     trust_checkpoint: TrustCheckpoint = False,
     quiet: Quiet = False,
@@ -58,7 +67,8 @@ def analyze(
     with progress_unless(quiet):
         diagnosis, written = analyze_run(
             run_dir, out, metric=metric, sensitivity=sensitivity, env=env, strict=strict, columns=columns,
-            run=run, model=model, model_samples=model_samples, device=device, trust_checkpoint=trust_checkpoint,
+            run=run, model=model, checkpoints=checkpoints, model_samples=model_samples, device=device,
+            trust_checkpoint=trust_checkpoint,
         )
     warn_problems(diagnosis.run)
     for note in diagnosis.run.notes + diagnosis.notes:

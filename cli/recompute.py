@@ -10,10 +10,12 @@ import typer
 
 from entropy_lens.cli.options import Columns, Device, Quiet, RunName, Strict, TrustCheckpoint, progress_unless
 from entropy_lens.cli.output import print_json, warn_problems
+from entropy_lens.errors import InvalidInput
 from entropy_lens.outputs import check_out_dir, mark
 from entropy_lens.readers import read_run
-from entropy_lens.recompute.pipeline import OUR_FILES, select_rollouts
-from entropy_lens.recompute.pipeline import recompute as recompute_rollouts
+from entropy_lens.recompute.across_checkpoints import recompute_checkpoints, run_checkpoints
+from entropy_lens.recompute.score_rollouts import OUR_FILES, select_rollouts
+from entropy_lens.recompute.score_rollouts import recompute as recompute_rollouts
 
 
 class Split(str, Enum):
@@ -46,10 +48,18 @@ def recompute(
     rollouts: Annotated[
         Path, typer.Argument(metavar="ROLLOUTS", help="Rollout dump file, or a run directory holding dumps.")
     ],
-    model: Annotated[
-        Path, typer.Option("--model", "-m", metavar="CKPT", help="Checkpoint: HF folder, GGUF file or global_step_N.")
-    ],
     out: Annotated[Path, typer.Option("--out", "-o", metavar="DIR", help="Output folder.")],
+    model: Annotated[
+        Path | None,
+        typer.Option("--model", "-m", metavar="CKPT", help="Checkpoint: HF folder, GGUF file or global_step_N."),
+    ] = None,
+    checkpoints: Annotated[
+        str | None,
+        typer.Option(
+            metavar="all|STEP,STEP,…",
+            help="Instead of --model: the run's checkpoints (tokenised once, scored under each).",
+        ),
+    ] = None,
     split: Annotated[Split, typer.Option(help="Which rollouts to score.")] = Split.all,
     step: Annotated[list[int] | None, typer.Option(min=0, metavar="STEP", help="Only this step (repeatable).")] = None,
     max_samples: Annotated[
@@ -71,20 +81,31 @@ def recompute(
     run: RunName = None,
     quiet: Quiet = False,
 ) -> None:
-    """Score rollouts under a checkpoint: DIR/tokens.parquet, samples.parquet, hidden.npz, separation.json.
+    """Score rollouts under a checkpoint: DIR/tokens.parquet, samples.parquet, hidden.npz, separation.json
+    (with --checkpoints: one DIR/checkpoint_<step>/ of these per checkpoint, and DIR/checkpoints.json).
 
-    In Python: entropy_lens.recompute.pipeline.recompute(model, rollouts_table, out_dir).
+    In Python: ``entropy_lens.recompute.score_rollouts.recompute(model, rollouts_table, out_dir)`` and
+    ``entropy_lens.recompute.across_checkpoints.recompute_checkpoints(checkpoints, rollouts_table, out_dir)``.
     """
-    check_out_dir(out, OUR_FILES)
+    if (model is None) == (checkpoints is None):
+        raise InvalidInput(rollouts, "give exactly one of --model CKPT and --checkpoints all|STEP,STEP,…")
+    if model is not None:  # --checkpoints: recompute_checkpoints checks its own files
+        check_out_dir(out, OUR_FILES)
+    options = {"token_budget": token_budget, "chunk_size": chunk_size, "max_length": max_length, "device": device,
+               "dtype": dtype.value, "label_rule": label_rule.value, "trust_checkpoint": trust_checkpoint}
     with progress_unless(quiet):
         chosen_run = read_run(rollouts, strict=strict, columns=columns, run=run)
         warn_problems(chosen_run)
         chosen = select_rollouts(chosen_run, split=split.value, steps=step, max_samples=max_samples)
-        summary = recompute_rollouts(
-            model, chosen, mark(out),
-            token_budget=token_budget, chunk_size=chunk_size, max_length=max_length,
-            device=device, dtype=dtype.value, label_rule=label_rule.value, trust_checkpoint=trust_checkpoint,
-        )
-    print_json({k: v for k, v in summary.items() if k != "separation"} | {
-        "separation": summary["separation"]["layers"], "out": str(out)
-    })
+        if checkpoints is not None:
+            result = recompute_checkpoints(run_checkpoints(chosen_run, checkpoints), chosen, mark(out), **options)
+            print_json({"checkpoints": [_brief(s) for s in result["checkpoints"]],
+                        "tokenisations": result["tokenisations"], "out": str(out)})
+            return
+        summary = recompute_rollouts(model, chosen, mark(out), **options)
+    print_json(_brief(summary) | {"out": str(out)})
+
+
+def _brief(summary: dict) -> dict:
+    """A summary with only the per-layer separation scores (per-step rows stay in the files)."""
+    return {k: v for k, v in summary.items() if k != "separation"} | {"separation": summary["separation"]["layers"]}

@@ -33,7 +33,7 @@ class Diagnosis:
     cosignals: list[dict] = field(default_factory=list)
     scan: ScanResult | None = None
     persistence: list[dict] = field(default_factory=list)
-    #: hidden-state separation and recomputed entropy under one checkpoint (``analyze --model``)
+    #: hidden-state separation and recomputed entropy under checkpoints (``analyze --model/--checkpoints``)
     separation: dict | None = None
     notes: list[str] = field(default_factory=list)  #: stages skipped, and why
 
@@ -67,10 +67,13 @@ class Diagnosis:
                 lines.append(_peaks_line(self.phases.metric, cycles))
         lines += self._pattern_lines()
         if self.separation and self.separation["overall"].get("probe_auroc") is not None:
+            from entropy_lens.separation.early_warning import separation_note  # sklearn loads only when needed
+
             overall = self.separation["overall"]
             lines.append(
                 f"Hidden-state separation of correct vs incorrect outputs under the checkpoint: held-out "
                 f"probe AUROC {overall['probe_auroc']:.2f} (n = {overall['n']})."
+                + separation_note(self.separation)
             )
         return lines or self.notes[:1]
 

@@ -15,9 +15,9 @@ from pathlib import Path
 
 import polars as pl
 
-from entropy_lens.checkpoint_scores import score_checkpoint
+from entropy_lens.checkpoint_scores import score_checkpoint, score_checkpoints
 from entropy_lens.diagnose import Diagnosis, diagnose
-from entropy_lens.errors import CheckpointNotFound, MissingMetric
+from entropy_lens.errors import CheckpointNotFound, InvalidInput, MissingMetric
 from entropy_lens.outputs import check_out_dir, mark, write_json, write_parquet, write_parquet_batches, write_text
 from entropy_lens.readers import read_run
 from entropy_lens.report import render_html
@@ -108,12 +108,14 @@ def analyze(
     model_samples: int = 512,
     device: str = "auto",
     trust_checkpoint: bool = False,
+    checkpoints: str | None = None,
 ) -> tuple[Diagnosis, dict[str, Path]]:
     """``entropy-lens analyze``: read → diagnose (→ score a checkpoint) → write.
 
     ``strict``, ``columns`` and ``run`` are ``read_run``'s. With ``model``, a sample of
     ``model_samples`` outputs is recomputed under that checkpoint
-    (``out/recompute/``) and the diagnosis gains its ``separation`` section.
+    (``out/recompute/``) and the diagnosis gains its ``separation`` section; ``checkpoints``
+    (``all`` or ``STEP,STEP,…``) does the same under several of the run's checkpoints.
 
     Returns:
         the diagnosis and the files written.
@@ -123,6 +125,8 @@ def analyze(
             ``out_dir``; ``CheckpointNotFound`` for ``model``; ``MissingMetric`` (``check_metric``).
             All but a failing write are raised before anything is written.
     """
+    if model is not None and checkpoints is not None:
+        raise InvalidInput("--checkpoints", "give either --model CKPT or --checkpoints all|STEP,STEP,…, not both")
     out = Path(out_dir) if out_dir is not None else default_out_dir(Path(run_dir), run)
     check_out_dir(out, OUR_FILES)
     if model is not None and not Path(model).exists():
@@ -130,9 +134,12 @@ def analyze(
     chosen = read_run(run_dir, strict=strict, columns=columns, run=run)
     check_metric(chosen, metric)
     diagnosis = diagnose(chosen, metric=metric, sensitivity=sensitivity, env=env)
-    if model is not None:
-        diagnosis.separation = score_checkpoint(
-            chosen, model, out / "recompute", max_samples=model_samples, device=device,
-            trust_checkpoint=trust_checkpoint,
-        )
+    scoring = {"max_samples": model_samples, "device": device, "trust_checkpoint": trust_checkpoint,
+               "phases": diagnosis.phases.to_dict() if diagnosis.phases else None}
+    if checkpoints is not None:
+        from entropy_lens.recompute.across_checkpoints import run_checkpoints
+
+        diagnosis.separation = score_checkpoints(chosen, run_checkpoints(chosen, checkpoints), out / "recompute", **scoring)
+    elif model is not None:
+        diagnosis.separation = score_checkpoint(chosen, model, out / "recompute", **scoring)
     return diagnosis, write_report(diagnosis, out)

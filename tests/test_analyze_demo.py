@@ -97,7 +97,7 @@ def test_model_option_adds_separation(demo_run, tmp_path):
     assert steps == sorted(steps) and len(steps) >= 8  # spread over the dumped validation steps
     assert all(row["recomputed_entropy"] > 0 for row in separation["per_step"])
     assert 0.0 <= separation["overall"]["probe_auroc"] <= 1.0
-    assert (out / "recompute" / "tokens.parquet").exists()
+    assert (out / "recompute" / "checkpoint_300" / "tokens.parquet").exists()  # one folder per checkpoint
     assert 'id="separation-table"' in (out / "report.html").read_text()
 
 

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from entropy_lens.recompute.batching import Encoded, token_budget_batches
+from entropy_lens.recompute.batching import token_budget_batches
+from entropy_lens.recompute.encoding import Encoded
 from entropy_lens.recompute.entropy import entropy_and_logprob
 
 
@@ -24,9 +25,9 @@ class Scored:
 
     sample_id: str
     input_ids: np.ndarray  #: [T] int64
-    policy_start: int
-    entropy: np.ndarray  #: [T] float32, NaN before ``policy_start`` (nats)
-    logprob: np.ndarray  #: [T] float32, NaN before ``policy_start``
+    is_policy: np.ndarray  #: [T] bool, the tokens the policy wrote
+    entropy: np.ndarray  #: [T] float32, NaN off-policy (nats)
+    logprob: np.ndarray  #: [T] float32, NaN off-policy
     pooled: np.ndarray  #: [n_layers, H] float32, mean hidden state over policy positions
 
 
@@ -45,7 +46,7 @@ def score(
 
     Args:
         model: an HF ``*ForCausalLM`` in eval mode.
-        encoded: sequences from ``batching.encode``.
+        encoded: sequences from ``encoding.encode``.
         token_budget: padded tokens per forward pass.
         chunk_size: lm-head rows per chunk (memory knob).
         layers: hidden-state layers to pool (``-1`` = last, after the final norm).
@@ -109,14 +110,15 @@ def _pad(batch: Sequence[Encoded], pad_id: int) -> tuple[torch.Tensor, torch.Ten
         n = len(item.input_ids)
         ids[row, :n] = torch.as_tensor(item.input_ids)
         mask[row, :n] = 1
-        policy[row, item.policy_start : n] = True
+        policy[row, :n] = torch.from_numpy(item.policy_mask())
     return ids, mask, policy
 
 
 def _scored(item: Encoded, entropy_policy, logprob_policy, pooled) -> Scored:
-    """Place the policy-position scores into full-length arrays (NaN before ``policy_start``)."""
+    """Place the policy-position scores into full-length arrays (NaN off-policy)."""
+    is_policy = item.policy_mask()
     entropy = np.full(len(item.input_ids), np.nan, dtype=np.float32)
     logprob = np.full(len(item.input_ids), np.nan, dtype=np.float32)
-    entropy[item.policy_start :] = entropy_policy
-    logprob[item.policy_start :] = logprob_policy
-    return Scored(item.sample_id, np.asarray(item.input_ids), item.policy_start, entropy, logprob, pooled)
+    entropy[is_policy] = entropy_policy
+    logprob[is_policy] = logprob_policy
+    return Scored(item.sample_id, np.asarray(item.input_ids), is_policy, entropy, logprob, pooled)

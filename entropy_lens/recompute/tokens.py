@@ -22,7 +22,7 @@ class TokenWriter:
 
     def write(self, scored) -> None:
         n = len(scored.input_ids)
-        policy = np.arange(n) >= scored.policy_start
+        policy = scored.is_policy
         table = pa.table(
             {
                 "sample_id": pa.array([scored.sample_id] * n, pa.large_string()),

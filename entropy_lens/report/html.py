@@ -17,7 +17,7 @@ from markupsafe import Markup
 
 from entropy_lens.persistence import FINAL_DUMPS, MIN_GAP, MIN_Z
 from entropy_lens.report import examples as flagged
-from entropy_lens.report import sections
+from entropy_lens.report import sections, separation_section
 from entropy_lens.report.figures import PHASE_COLOURS, degeneracy_svg, logged_cosignals, phase_labels, timeline_svg
 from entropy_lens.report.series import is_number, series, whole
 from entropy_lens.report.snapshot import single_step, snapshot_svg
@@ -111,6 +111,7 @@ def render_html(diagnosis: dict, metrics: pl.DataFrame, examples: list[dict]) ->
         "persistence": persistence,
         "cosignals": sections.cosignal_rows(diagnosis),
         "separation": sections.separation_of(diagnosis),
+        "separation_extras": separation_section.context(diagnosis.get("separation"), phases),
         "timeline": _figure(timeline_svg(metrics, phases, xlim)),
         "degeneracy": _figure(degeneracy),
         "single_step": single_step(per_step),

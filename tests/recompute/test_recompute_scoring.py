@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from entropy_lens.recompute.batching import Encoded
+from entropy_lens.recompute.encoding import Encoded
 from entropy_lens.recompute.scoring import score
 
 transformers = pytest.importorskip("transformers")
@@ -35,24 +35,31 @@ def test_matches_naive_per_sequence(tiny_model):
     rng = np.random.default_rng(0)
     items = []
     for k in range(9):
-        prompt, response = int(rng.integers(1, 40)), int(rng.integers(1, 25))
+        prompt, response = int(rng.integers(1, 40)), int(rng.integers(4, 25))
         ids = rng.integers(3, 97, prompt + response).tolist()
-        items.append(Encoded(f"s{k}", ids, prompt))
+        # every other output is multi-turn: an environment block in the middle is not policy
+        cut = prompt + response // 3
+        spans = ((prompt, cut), (cut + 2, prompt + response)) if k % 2 else ((prompt, prompt + response),)
+        items.append(Encoded(f"s{k}", ids, spans))
     results = {r.sample_id: r for r in score(tiny_model, items, token_budget=120, chunk_size=7, layers=(-1, 1))}
     assert set(results) == {i.sample_id for i in items}
     for item in items:
         got = results[item.sample_id]
         ref_entropy, ref_logp = naive(tiny_model, item)
-        start = item.policy_start
-        assert np.isnan(got.entropy[:start]).all() and np.isnan(got.logprob[:start]).all()
-        np.testing.assert_allclose(got.entropy[start:], ref_entropy[start - 1 :], rtol=1e-4, atol=1e-5)
-        np.testing.assert_allclose(got.logprob[start:], ref_logp[start - 1 :], rtol=1e-4, atol=1e-5)
+        mask = item.policy_mask()
+        assert (got.is_policy == mask).all() and mask.sum() < len(mask)
+        assert np.isnan(got.entropy[~mask]).all() and np.isnan(got.logprob[~mask]).all()
+        at = np.flatnonzero(mask)
+        np.testing.assert_allclose(got.entropy[at], ref_entropy[at - 1], rtol=1e-4, atol=1e-5)
+        np.testing.assert_allclose(got.logprob[at], ref_logp[at - 1], rtol=1e-4, atol=1e-5)
         assert got.pooled.shape == (2, 32) and np.isfinite(got.pooled).all()
 
 
-def test_pooled_last_layer_is_mean_over_policy_positions(tiny_model):
-    item = Encoded("a", list(range(5, 25)), 12)
+def test_pooled_last_layer_is_mean_over_policy_positions_only(tiny_model):
+    """Environment tokens inside the output (positions 15-16) are not pooled."""
+    item = Encoded("a", list(range(5, 25)), ((12, 15), (17, 20)))
     (got,) = list(score(tiny_model, [item]))
     with torch.no_grad():
-        hidden = tiny_model.model(torch.tensor([item.input_ids])).last_hidden_state[0]
-    np.testing.assert_allclose(got.pooled[0], hidden[12:].mean(0).numpy(), rtol=1e-5, atol=1e-6)
+        hidden = tiny_model.model(torch.tensor([item.input_ids])).last_hidden_state[0].double()
+    expected = torch.cat([hidden[12:15], hidden[17:20]]).mean(0).numpy()
+    np.testing.assert_allclose(got.pooled[0], expected, rtol=1e-5, atol=1e-6)

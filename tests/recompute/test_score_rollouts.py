@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 from entropy_lens import read_run
 from entropy_lens.cli.main import app
 from entropy_lens.errors import NoRollouts, OutputExists
-from entropy_lens.recompute.pipeline import recompute, select_rollouts
+from entropy_lens.recompute.score_rollouts import recompute, select_rollouts
 
 CHECKPOINT = "checkpoints/verl_agent_alfworld/grpo_tinyllama_demo/global_step_150"
 
@@ -68,3 +68,18 @@ def test_refuses_foreign_folder_before_loading(demo, demo_run, tmp_path):
     (tmp_path / "keep.me").write_text("x")
     with pytest.raises(OutputExists):
         recompute(demo_run / CHECKPOINT, select_rollouts(demo, max_samples=2), tmp_path)
+
+
+def test_per_step_and_overall_read_the_same_layer():
+    """With layers (-1, 3) pooled, the headline (-1) sits at index 0: per-step scores must read it too."""
+    from entropy_lens.recompute.score_rollouts import layer_separation
+
+    rng = np.random.default_rng(0)
+    labels = np.tile([True, False], 40)
+    separated = rng.normal(size=(80, 8)) + 3.0 * labels[:, None]
+    noise = rng.normal(size=(80, 8))
+    samples = pl.DataFrame({"step": np.repeat([10, 20], 40), "correct": labels})
+    result = layer_separation(samples, np.stack([separated, noise], axis=1).astype(np.float32), (-1, 3))
+    assert result["layer"] == -1
+    assert result["layers"]["-1"]["probe_auroc"] > 0.95 > 0.8 > result["layers"]["3"]["probe_auroc"]
+    assert all(row["probe_auroc"] > 0.95 for row in result["per_step"])

@@ -1,13 +1,14 @@
-"""The ``recompute`` job: score rollouts under a checkpoint and write tokens, samples, hidden, separation.
+"""Score rollouts under one checkpoint and write tokens, samples, hidden states and separation.
 
 Outputs in ``out_dir`` (atomic writes):
 
 * ``tokens.parquet`` — every position of every scored sequence (``schema.TOKENS_SCHEMA``;
-  ``entropy``/``logprob`` null off-policy), streamed batch by batch;
-* ``samples.parquet`` — one row per sample: step, split, token counts, mean policy entropy and
-  log-prob, correctness label;
-* ``hidden.npz`` — ``sample_id`` [n], ``layers`` [k], ``pooled`` [n, k, H] float32;
-* ``separation.json`` — ``separation.separation_scores`` per pooled layer, overall and per step.
+  ``entropy``/``logprob`` null off-policy: prompt and environment text), streamed batch by batch;
+* ``samples.parquet`` — one row per sample: step, split, group, reward, correctness label, token
+  counts, mean policy entropy, mean and summed policy log-prob;
+* ``hidden.npz`` — ``sample_id`` [n], ``layers`` [k], ``pooled`` [n, k, H] float32 (policy tokens only);
+* ``separation.json`` — ``separation.separation_scores`` per pooled layer; per step for the
+  headline layer (``layer``: the last layer when pooled, else the first asked for).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import polars as pl
 from entropy_lens.errors import NoRollouts
 from entropy_lens.outputs import check_out_dir, write_atomically, write_json, write_parquet
 from entropy_lens.progress import track
-from entropy_lens.recompute.batching import encode
+from entropy_lens.recompute.encoding import Encoded, encode
 from entropy_lens.recompute.tokens import TokenWriter
 from entropy_lens.rollout_store import SORT_KEYS
 from entropy_lens.run import Run
@@ -54,38 +55,62 @@ def select_rollouts(
     return chosen
 
 
-def recompute(
-    model_path: str | Path,
-    rollouts: pl.DataFrame,
-    out_dir: str | Path,
-    *,
-    token_budget: int = 16384,
-    chunk_size: int = 4096,
-    max_length: int = 8192,
-    layers: tuple[int, ...] = (-1,),
-    device: str = "auto",
-    dtype: str = "auto",
-    label_rule: str = "auto",
-    trust_checkpoint: bool = False,
-) -> dict:
-    """Score ``rollouts`` (``schema.ROLLOUTS_SCHEMA``) under the checkpoint at ``model_path``.
-
-    Returns:
-        A summary: sample and token counts, throughput, mean policy entropy, separation scores.
-    """
-    from entropy_lens.models import load_policy
-    from entropy_lens.recompute.scoring import score
-
-    out = check_out_dir(Path(out_dir), OUR_FILES)
-    model, tokenizer = load_policy(model_path, dtype=dtype, device=device, trust_checkpoint=trust_checkpoint)
-    started = time.perf_counter()
-    encoded = encode(
+def encode_rollouts(tokenizer, rollouts: pl.DataFrame, *, max_length: int = 8192) -> tuple[list[Encoded], int]:
+    """``encoding.encode`` over a rollouts table: the sequences, and how many prompts got their template back."""
+    return encode(
         tokenizer,
         rollouts["sample_id"].to_list(),
         rollouts["prompt"].fill_null("").to_list(),
         rollouts["response"].fill_null("").to_list(),
         max_length=max_length,
     )
+
+
+def recompute(
+    model_path: str | Path,
+    rollouts: pl.DataFrame,
+    out_dir: str | Path,
+    *,
+    max_length: int = 8192,
+    device: str = "auto",
+    dtype: str = "auto",
+    trust_checkpoint: bool = False,
+    **scoring,
+) -> dict:
+    """Score ``rollouts`` (``schema.ROLLOUTS_SCHEMA``) under the checkpoint at ``model_path``.
+
+    ``scoring`` takes ``score_encoded``'s options (token budget, chunk size, layers, label rule).
+
+    Returns:
+        A summary: sample and token counts, throughput, mean policy entropy, separation scores.
+    """
+    from entropy_lens.models import load_policy
+
+    out = check_out_dir(Path(out_dir), OUR_FILES)
+    model, tokenizer = load_policy(model_path, dtype=dtype, device=device, trust_checkpoint=trust_checkpoint)
+    started = time.perf_counter()
+    encoded, restored = encode_rollouts(tokenizer, rollouts, max_length=max_length)
+    summary = score_encoded(model, tokenizer, encoded, rollouts, out, **scoring)
+    summary["seconds_tokenising"] = time.perf_counter() - started - summary["seconds"]
+    return summary | {"chat_template_restored": restored}
+
+
+def score_encoded(
+    model,
+    tokenizer,
+    encoded: list[Encoded],
+    rollouts: pl.DataFrame,
+    out: Path,
+    *,
+    token_budget: int = 16384,
+    chunk_size: int = 4096,
+    layers: tuple[int, ...] = (-1,),
+    label_rule: str = "auto",
+) -> dict:
+    """Score already-encoded ``rollouts`` under a loaded ``model`` and write the four outputs to ``out``."""
+    from entropy_lens.recompute.scoring import score
+
+    started = time.perf_counter()
     pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
     pooled: dict[str, np.ndarray] = {}
     per_sample: list[dict] = []
@@ -107,7 +132,7 @@ def recompute(
     ids = samples["sample_id"].to_list()
     stacked = np.stack([pooled[i] for i in ids]) if ids else np.zeros((0, len(layers), 0), np.float32)
     write_atomically(out / "hidden.npz", lambda tmp: _save_hidden(tmp, ids, layers, stacked))
-    separation = _separation(samples, stacked, layers)
+    separation = layer_separation(samples, stacked, layers)
     write_json(out / "separation.json", separation)
     n_tokens = int(samples["n_tokens"].sum()) if samples.height else 0
     return {
@@ -127,45 +152,45 @@ def _save_hidden(path: Path, ids: list[str], layers: tuple[int, ...], pooled: np
 
 
 def _sample_row(scored) -> dict:
-    policy = slice(scored.policy_start, len(scored.input_ids))
-    n_policy = len(scored.input_ids) - scored.policy_start
+    n_policy = int(scored.is_policy.sum())
+    entropy, logprob = scored.entropy[scored.is_policy], scored.logprob[scored.is_policy]
     return {
         "sample_id": scored.sample_id,
         "n_tokens": len(scored.input_ids),
         "n_policy": n_policy,
-        "mean_entropy": float(np.mean(scored.entropy[policy], dtype=np.float64)) if n_policy else None,
-        "mean_logprob": float(np.mean(scored.logprob[policy], dtype=np.float64)) if n_policy else None,
+        "mean_entropy": float(np.mean(entropy, dtype=np.float64)) if n_policy else None,
+        "mean_logprob": float(np.mean(logprob, dtype=np.float64)) if n_policy else None,
+        "sum_logprob": float(np.sum(logprob, dtype=np.float64)) if n_policy else None,
     }
 
 
 def _samples_table(rollouts: pl.DataFrame, rows: list[dict], label_rule: str) -> pl.DataFrame:
-    labelled = rollouts.select("sample_id", "step", "split").with_columns(
+    labelled = rollouts.select("sample_id", "step", "split", "group_id", "reward").with_columns(
         correctness_labels(rollouts, rule=label_rule)
     )
-    scored = pl.DataFrame(
-        rows,
-        schema={
-            "sample_id": pl.Utf8,
-            "n_tokens": pl.Int64,
-            "n_policy": pl.Int64,
-            "mean_entropy": pl.Float64,
-            "mean_logprob": pl.Float64,
-        },
-    )
-    return labelled.join(scored, on="sample_id", how="inner", maintain_order="left")
+    floats = ("mean_entropy", "mean_logprob", "sum_logprob")
+    schema = {"sample_id": pl.Utf8, "n_tokens": pl.Int64, "n_policy": pl.Int64} | dict.fromkeys(floats, pl.Float64)
+    return labelled.join(pl.DataFrame(rows, schema=schema), on="sample_id", how="inner", maintain_order="left")
 
 
-def _separation(samples: pl.DataFrame, pooled: np.ndarray, layers: tuple[int, ...]) -> dict:
-    """Scores per layer over all samples with a label, and per step for the last layer."""
+def headline_layer(layers: tuple[int, ...]) -> int:
+    """The layer the headline and per-step scores read: the last (``-1``) when pooled, else the first."""
+    return -1 if -1 in layers else layers[0]
+
+
+def layer_separation(samples: pl.DataFrame, pooled: np.ndarray, layers: tuple[int, ...]) -> dict:
+    """Scores per layer over all labelled samples, and per step for ``headline_layer`` (the same layer)."""
     known = samples["correct"].is_not_null().to_numpy()
     labels = samples["correct"].fill_null(False).to_numpy()
+    layer = headline_layer(layers)
+    index = layers.index(layer)
     result = {
         "rule": "see samples.parquet `correct`",
-        "layers": {str(layer): separation_scores(pooled[known, k], labels[known]) for k, layer in enumerate(layers)},
+        "layer": layer,
+        "layers": {str(key): separation_scores(pooled[known, k], labels[known]) for k, key in enumerate(layers)},
         "per_step": [],
     }
     for step in sorted(samples["step"].unique().to_list()):
         rows = (samples["step"] == step).to_numpy() & known
-        scores = separation_scores(pooled[rows, -1], labels[rows])
-        result["per_step"].append({"step": step} | scores)
+        result["per_step"].append({"step": step} | separation_scores(pooled[rows, index], labels[rows]))
     return result
