@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 
 from paths import DEMO_RUN, ROOT
 from entropy_lens.cli.main import app
-from entropy_lens.recompute.pipeline import recompute
+from entropy_lens.recompute.score_rollouts import score_encoded
 
 runner = CliRunner()
 COMMAND = typer.main.get_command(app)
@@ -110,7 +110,7 @@ def test_named_extras_exist():
 
 def test_documented_token_budget_is_the_code_default():
     documented = re.search(r"`--token-budget` padded tokens \(default ([\d,]+)", TEXT["recompute.md"]).group(1)
-    assert int(documented.replace(",", "")) == inspect.signature(recompute).parameters["token_budget"].default
+    assert int(documented.replace(",", "")) == inspect.signature(score_encoded).parameters["token_budget"].default
     cli = next(p for p in COMMAND.commands["recompute"].params if p.name == "token_budget")
     assert cli.default == int(documented.replace(",", ""))
 
