@@ -18,6 +18,7 @@ from entropy_lens.cli.inspect import inspect
 from entropy_lens.cli.phases import phases
 from entropy_lens.cli.recompute import recompute
 from entropy_lens.cli.scan import scan
+from entropy_lens.cli.seal import seal
 from entropy_lens.cli.watch import watch
 from entropy_lens.errors import EntropyLensError
 
@@ -58,4 +59,5 @@ _command("inspect", inspect)
 _command("phases", phases)
 _command("recompute", recompute)
 _command("scan", scan)
+_command("seal", seal)
 _command("watch", watch)

@@ -18,6 +18,8 @@ from __future__ import annotations
 import torch
 from torch.nn.functional import binary_cross_entropy_with_logits
 
+from entropy_lens.seal.config import SEAL_WEIGHT
+
 
 def seal_labels(advantages: torch.Tensor) -> torch.Tensor:
     """1[A ≥ 0] as floats, same shape as ``advantages``."""
@@ -38,10 +40,6 @@ def seal_loss(logits: torch.Tensor, advantages: torch.Tensor, mask: torch.Tensor
     weights = mask.to(logits.dtype)
     per_token = binary_cross_entropy_with_logits(logits, seal_labels(advantages).to(logits.dtype), reduction="none")
     return (per_token * weights).sum() / weights.sum().clamp(min=1.0)
-
-
-#: λ, the SEAL weight in every script of the paper's code (``classification_loss_coef``).
-SEAL_WEIGHT = 0.02
 
 
 def seal_term(
