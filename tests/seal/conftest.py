@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from seal_fixtures import write_dump
+from seal_fixtures import TEMPLATE_PROMPT, write_dump
 
 
 @pytest.fixture(scope="session")
