@@ -100,6 +100,7 @@ def render_html(diagnosis: dict, metrics: pl.DataFrame, examples: list[dict]) ->
         "persistence": persistence,
         "cosignals": sections.cosignal_rows(diagnosis),
         "separation": sections.separation_of(diagnosis),
+        "recommendation": sections.as_dict(diagnosis.get("recommendation")),
         "timeline": _figure(timeline_svg(metrics, phases, xlim)),
         "degeneracy": _figure(degeneracy_svg(per_step, detectors, phases, xlim, onsets=_onsets(found))),
         "examples": flagged.grouped(examples if isinstance(examples, list) else [], detectors),
