@@ -262,6 +262,7 @@ class SealRecipe:
             "groups": self.groups,
             "warnings": self.warnings,
             "processes": self.accelerator.num_processes,
+            "backend": torch.distributed.get_backend() if torch.distributed.is_initialized() else None,
             "checkpoint": str(store.step_dir(self.out, last["step"])) if last else None,
             "last_metrics": last,
         }
