@@ -107,3 +107,13 @@ def test_clipped_policy_loss_hand_computed():
     loss, clipped = clipped_policy_loss(new, old, adv, clip=0.2)
     torch.testing.assert_close(loss, torch.tensor([-2.0, -1.2, 1.5]))
     assert clipped.tolist() == [False, True, False]
+
+
+def test_documented_defaults():
+    # docs/seal.md, "Settings and why": the paper's λ, depth and dropout; verl's clip, grad clip, decay
+    from entropy_lens.seal.config import SealConfig
+
+    config = SealConfig(checkpoint="c", rollouts="r", out="o")
+    assert (config.seal_weight, config.head_layers, config.head_dropout) == (0.02, 3, 0.1)
+    assert (config.clip, config.max_grad_norm, config.weight_decay, config.lr) == (0.2, 1.0, 0.01, 1e-5)
+    assert (config.split, config.max_length) == ("train", 4096)
