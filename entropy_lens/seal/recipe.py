@@ -21,25 +21,26 @@ averaged gradients equal one process's over the whole batch (token-mean over the
 from __future__ import annotations
 
 
+import json
 import time
 import warnings
 from collections.abc import Callable
+from contextlib import nullcontext
 from pathlib import Path
 
-import polars as pl
 import torch
 
 from entropy_lens import progress
-from entropy_lens.errors import InvalidInput, NoRollouts
+from entropy_lens.errors import InvalidInput
 from entropy_lens.outputs import write_json
 from entropy_lens.seal import store
 from entropy_lens.seal.advantages import advantages_and_labels
 from entropy_lens.seal.batches import pad, schedule
 from entropy_lens.seal.config import SealConfig, config_from_dict
+from entropy_lens.seal.data import TrainingData, training_rollouts
 from entropy_lens.seal.head import SealHead, load_head
 from entropy_lens.seal.loss import clipped_policy_loss
 from entropy_lens.seal.policy import SealPolicy
-from entropy_lens.seal.tokens import encode_rollouts
 
 
 class SealRecipe:
@@ -62,13 +63,13 @@ class SealRecipe:
         self.start = self._resume_step()
         cpu = config.device == "cpu" or not torch.cuda.is_available()
         self.accelerator = Accelerator(cpu=cpu, mixed_precision="no" if cpu else "bf16")
-        rollouts = self._rollouts()
+        rollouts = training_rollouts(config.rollouts, split=config.split, until_step=config.until_step)
         labels, self.groups = advantages_and_labels(rollouts)
         if self.groups["warning"]:
             self._warn(self.groups["warning"])
         start_from = config.checkpoint if self.start is None else store.step_dir(self.out, self.start) / "actor" / "huggingface"
         model, self.tokenizer = load_policy(start_from, dtype="float32", device=str(self.accelerator.device))
-        self._examples(rollouts.join(labels, on="sample_id", maintain_order="left"))
+        self.data = TrainingData.of(self.tokenizer, rollouts.join(labels, on="sample_id", maintain_order="left"), config)
         torch.manual_seed(config.seed)
         hidden = model.config.get_text_config().hidden_size
         head = (
@@ -90,7 +91,7 @@ class SealRecipe:
         step = store.latest_step(self.out) if self.out.is_dir() else None
         if step is None:
             return None
-        saved = config_from_dict(store_json(self.out / store.RUN_FILE)["config"])
+        saved = config_from_dict(_read_json(self.out / store.RUN_FILE)["config"])
         differ = [k for k, v in self.config.result_fields().items() if saved.result_fields()[k] != v]
         if differ:
             changes = ", ".join(f"{k}: {saved.result_fields()[k]!r} → {getattr(self.config, k)!r}" for k in differ)
@@ -99,54 +100,23 @@ class SealRecipe:
             raise InvalidInput(self.out, f"already holds step {step} of {self.config.steps}; pass more --steps to go on")
         return step
 
-    def _rollouts(self) -> pl.DataFrame:
-        from entropy_lens.readers import read_run
-
-        config = self.config
-        run = read_run(config.rollouts)
-        rollouts = run.rollouts.filter(pl.col("response").is_not_null())
-        if config.split != "all":
-            rollouts = rollouts.filter(pl.col("split") == config.split)
-        if config.until_step is not None:
-            rollouts = rollouts.filter(pl.col("step") <= config.until_step)
-        if rollouts.is_empty():
-            raise NoRollouts(config.rollouts, f"split={config.split}, until_step={config.until_step}")
-        return rollouts.sort("step", "sample_id")
-
-    def _examples(self, rows: pl.DataFrame) -> None:
-        """Tokenised outputs with a label and at least one policy token; the rest are counted."""
-        encoded = encode_rollouts(
-            self.tokenizer, rows["sample_id"].to_list(), rows["prompt"].fill_null("").to_list(),
-            rows["response"].to_list(), max_length=self.config.max_length,
-        )
-        keep = [i for i, e in enumerate(encoded) if e.n_policy and rows["label"][i] is not None]
-        self.n_dropped = len(encoded) - len(keep)
-        if not keep:
-            raise NoRollouts(self.config.rollouts, "a label and at least one policy token")
-        self.examples = [encoded[i] for i in keep]
-        self.advantages = torch.tensor([rows["advantage"][i] for i in keep], dtype=torch.float32)
-        self.labels = torch.tensor([bool(rows["label"][i]) for i in keep])
-
     @torch.no_grad()
     def _old_logprobs(self, policy: SealPolicy) -> list[torch.Tensor]:
         """Per output, the starting policy's log-probs of its policy tokens (once; saved for resumes)."""
         path = self.out / store.OLD_LOGPROBS
         if self.start is not None and path.is_file():
-            from safetensors.torch import load_file
-
-            saved = load_file(str(path))
-            return list(torch.split(saved["logprob"], saved["n_policy"].tolist()))
+            return store.load_old_logprobs(path)
         policy.eval()
         device, found = self.accelerator.device, []
-        for chunk in _chunks(list(range(len(self.examples))), self._micro()):
-            ids, mask, tokens = (t.to(device) for t in pad([self.examples[i] for i in chunk], self._pad_id()))
+        for chunk in _chunks(list(range(len(self.data.examples))), self._micro()):
+            ids, mask, tokens = (t.to(device) for t in pad([self.data.examples[i] for i in chunk], self._pad_id()))
             with self.accelerator.autocast():
                 logprob, _, _, _ = policy(ids, mask, tokens, torch.ones(len(chunk), device=device), 0.0)
-            found += list(torch.split(logprob.float().cpu(), [self.examples[i].n_policy for i in chunk]))
+            found += list(torch.split(logprob.float().cpu(), [self.data.examples[i].n_policy for i in chunk]))
         policy.train()
         if self.accelerator.is_main_process:
             self.out.mkdir(parents=True, exist_ok=True)
-            _save_old_logprobs(path, found)
+            store.save_old_logprobs(path, found)
         return found
 
     def _restore(self, state: dict) -> None:
@@ -174,13 +144,13 @@ class SealRecipe:
     def _step(self, step: int) -> dict[str, float]:
         """One optimizer step over the global batch of ``step``; returns the logged metrics."""
         accelerator, world = self.accelerator, self.accelerator.num_processes
-        batch = schedule(len(self.examples), self.config.batch_size, step, self.config.seed)
-        n_global = sum(self.examples[i].n_policy for i in batch)
+        batch = schedule(len(self.data.examples), self.config.batch_size, step, self.config.seed)
+        n_global = sum(self.data.examples[i].n_policy for i in batch)
         local = batch[accelerator.process_index :: world]
         sums = torch.zeros(7, dtype=torch.float64)
         micro = _chunks(local, self._micro())
         for k, chunk in enumerate(micro):
-            context = accelerator.no_sync(self.policy) if k < len(micro) - 1 else _nothing()
+            context = accelerator.no_sync(self.policy) if k < len(micro) - 1 else nullcontext()
             with context:
                 sums += self._micro_step(chunk, n_global, world)
         grad_norm = accelerator.clip_grad_norm_(self.policy.parameters(), self.config.max_grad_norm)
@@ -198,17 +168,17 @@ class SealRecipe:
     def _micro_step(self, chunk: list[int], n_global: int, world: int) -> torch.Tensor:
         """Forward and backward of one micro-batch; returns its token sums for the metrics."""
         device = self.accelerator.device
-        examples = [self.examples[i] for i in chunk]
+        examples = [self.data.examples[i] for i in chunk]
         ids, mask, tokens = (t.to(device) for t in pad(examples, self._pad_id()))
         n_local = sum(e.n_policy for e in examples)
-        seal_advantages = (self.labels[chunk].float() * 2 - 1).to(device)  # label → ±1, so 1[A ≥ 0] = label
+        seal_advantages = (self.data.labels[chunk].float() * 2 - 1).to(device)  # label → ±1, so 1[A ≥ 0] = label
         scale = world * n_local / n_global  # token-mean over the global batch, after DDP's averaging
         with self.accelerator.autocast():
             logprob, entropy, seal_weighted, stats = self.policy(
                 ids, mask, tokens, seal_advantages, self.config.seal_weight * scale
             )
         old = torch.cat([self.old_logprobs[i] for i in chunk]).to(device)
-        advantages = torch.cat([self.advantages[i].expand(e.n_policy) for i, e in zip(chunk, examples)]).to(device)
+        advantages = torch.cat([self.data.advantages[i].expand(e.n_policy) for i, e in zip(chunk, examples)]).to(device)
         per_token, clipped = clipped_policy_loss(logprob.float(), old, advantages, clip=self.config.clip)
         self.accelerator.backward(per_token.sum() * world / n_global + seal_weighted)
         return torch.tensor([
@@ -256,9 +226,9 @@ class SealRecipe:
             "status": status,
             "config": self.config.to_dict(),
             "resumed_from": self.start,
-            "n_outputs": len(self.examples),
-            "n_dropped": self.n_dropped,
-            "n_policy_tokens": sum(e.n_policy for e in self.examples),
+            "n_outputs": len(self.data.examples),
+            "n_dropped": self.data.n_dropped,
+            "n_policy_tokens": sum(e.n_policy for e in self.data.examples),
             "groups": self.groups,
             "warnings": self.warnings,
             "processes": self.accelerator.num_processes,
@@ -282,34 +252,12 @@ def run_seal(config: SealConfig, *, warn: Callable[[str], None] | None = None) -
     return recipe.cleanup()
 
 
-def store_json(path: Path) -> dict:
-    import json
-
+def _read_json(path: Path) -> dict:
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError) as exc:
         raise InvalidInput(path, f"cannot read the earlier fine-tune's settings ({exc})") from None
 
 
-def _save_old_logprobs(path: Path, found: list[torch.Tensor]) -> None:
-    from safetensors.torch import save_file
-
-    from entropy_lens.outputs import write_atomically
-
-    flat = torch.cat(found) if found else torch.zeros(0)
-    sizes = torch.tensor([len(t) for t in found], dtype=torch.int64)
-    write_atomically(path, lambda tmp: save_file({"logprob": flat.contiguous(), "n_policy": sizes}, str(tmp)))
-
-
 def _chunks(items: list[int], size: int) -> list[list[int]]:
     return [items[i : i + size] for i in range(0, len(items), size)] or [[]]
-
-
-class _nothing:
-    def __enter__(self):
-        return None
-
-    def __exit__(self, *exc):
-        return False
-
-

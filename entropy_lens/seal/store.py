@@ -25,7 +25,7 @@ from pathlib import Path
 import torch
 
 from entropy_lens.errors import InvalidInput, OutputExists
-from entropy_lens.outputs import write_text
+from entropy_lens.outputs import write_atomically, write_text
 from entropy_lens.seal.head import SealHead, save_head
 
 TRACKER = "latest_checkpointed_iteration.txt"
@@ -89,6 +89,23 @@ def save(out: Path, step: int, model, tokenizer, head: SealHead, trainer_state: 
 def load_trainer_state(out: Path, step: int) -> dict:
     """Optimizer state, RNG states and step of a save (safe unpickling: tensors and plain types)."""
     return torch.load(step_dir(out, step) / "actor" / "trainer_state.pt", map_location="cpu", weights_only=True)
+
+
+def save_old_logprobs(path: Path, per_output: list[torch.Tensor]) -> None:
+    """The starting policy's log-probs, one [n_policy] tensor per output, as one flat safetensors file."""
+    from safetensors.torch import save_file
+
+    flat = torch.cat(per_output) if per_output else torch.zeros(0)
+    sizes = torch.tensor([len(t) for t in per_output], dtype=torch.int64)
+    write_atomically(path, lambda tmp: save_file({"logprob": flat.contiguous(), "n_policy": sizes}, str(tmp)))
+
+
+def load_old_logprobs(path: Path) -> list[torch.Tensor]:
+    """What ``save_old_logprobs`` wrote."""
+    from safetensors.torch import load_file
+
+    saved = load_file(str(path))
+    return list(torch.split(saved["logprob"], saved["n_policy"].tolist()))
 
 
 class MetricsLog:
