@@ -75,18 +75,21 @@ def seal_step(policy, optimizer, ids, mask, tokens, old, advantages):
     optimizer.zero_grad(set_to_none=True)
 
 
-def timed(step, repeats: int, device: str) -> float:
-    step()  # warm-up (allocations, AdamW state)
-    seconds = []
-    for _ in range(repeats):
-        if device.startswith("cuda"):
-            torch.cuda.synchronize()
-        started = time.perf_counter()
-        step()
-        if device.startswith("cuda"):
-            torch.cuda.synchronize()
-        seconds.append(time.perf_counter() - started)
-    return statistics.median(seconds)
+def seconds(step, device: str) -> float:
+    if device.startswith("cuda"):
+        torch.cuda.synchronize()
+    started = time.perf_counter()
+    step()
+    if device.startswith("cuda"):
+        torch.cuda.synchronize()
+    return time.perf_counter() - started
+
+
+def interleaved(base, seal, repeats: int, device: str) -> tuple[float, float]:
+    """Median seconds of each, timed in turns (a shared machine's load drifts over both alike)."""
+    base(), seal()  # warm-up (allocations, AdamW state)
+    times = [(seconds(base, device), seconds(seal, device)) for _ in range(repeats)]
+    return statistics.median(t[0] for t in times), statistics.median(t[1] for t in times)
 
 
 def main() -> None:
@@ -95,7 +98,7 @@ def main() -> None:
     parser.add_argument("--sequences", type=int, default=8)
     parser.add_argument("--length", type=int, default=256)
     parser.add_argument("--policy-tokens", type=int, default=64)
-    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--device", default="cpu")
     args = parser.parse_args()
     print(f"{'shape':<8} {'tokens':>7} {'baseline s/step':>16} {'SEAL s/step':>12} {'overhead':>9}")
@@ -106,10 +109,13 @@ def main() -> None:
         old = torch.full((n,), -8.0, device=args.device)
         advantages = torch.linspace(-1, 1, args.sequences).repeat_interleave(args.policy_tokens).to(args.device)
         base_opt = torch.optim.AdamW(model.parameters(), lr=1e-6)
-        base = timed(lambda: baseline_step(model, base_opt, ids, mask, tokens, old, advantages), args.repeats, args.device)
         policy = SealPolicy(model, SealHead(model.config.hidden_size).to(args.device)).train()
         seal_opt = torch.optim.AdamW(policy.parameters(), lr=1e-6)
-        seal = timed(lambda: seal_step(policy, seal_opt, ids, mask, tokens, old, advantages), args.repeats, args.device)
+        base, seal = interleaved(
+            lambda: baseline_step(model, base_opt, ids, mask, tokens, old, advantages),
+            lambda: seal_step(policy, seal_opt, ids, mask, tokens, old, advantages),
+            args.repeats, args.device,
+        )
         print(f"{shape:<8} {args.sequences * args.length:>7} {base:>16.3f} {seal:>12.3f} {seal / base - 1:>9.1%}")
 
 
