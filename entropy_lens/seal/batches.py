@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import torch
+from torch.nn.utils.rnn import pad_sequence
 
 from entropy_lens.seal.tokens import Encoded
 
@@ -36,13 +37,11 @@ def _permutation(n: int, seed: int, epoch: int) -> torch.Tensor:
 
 def pad(batch: Sequence[Encoded], pad_id: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Right-padded ``input_ids``, attention mask and policy-token mask, each [B, T]."""
-    longest = max(len(e.input_ids) for e in batch)
-    ids = torch.full((len(batch), longest), pad_id, dtype=torch.long)
-    mask = torch.zeros((len(batch), longest), dtype=torch.long)
-    policy = torch.zeros((len(batch), longest), dtype=torch.bool)
-    for row, item in enumerate(batch):
-        n = len(item.input_ids)
-        ids[row, :n] = torch.as_tensor(item.input_ids)
-        mask[row, :n] = 1
-        policy[row, :n] = torch.as_tensor(item.policy)
+
+    def stacked(rows: list[torch.Tensor], fill) -> torch.Tensor:
+        return pad_sequence(rows, batch_first=True, padding_value=fill)
+
+    ids = stacked([torch.as_tensor(e.input_ids, dtype=torch.long) for e in batch], pad_id)
+    mask = stacked([torch.ones(len(e.input_ids), dtype=torch.long) for e in batch], 0)
+    policy = stacked([torch.as_tensor(e.policy, dtype=torch.bool) for e in batch], False)
     return ids, mask, policy

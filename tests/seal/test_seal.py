@@ -117,3 +117,16 @@ def test_documented_defaults():
     assert (config.seal_weight, config.head_layers, config.head_dropout) == (0.02, 3, 0.1)
     assert (config.clip, config.max_grad_norm, config.weight_decay, config.lr) == (0.2, 1.0, 0.01, 1e-5)
     assert (config.split, config.max_length) == ("train", 4096)
+
+
+def test_batches_are_a_pure_function_of_seed_and_step_and_pad_right():
+    from entropy_lens.seal.batches import pad, schedule
+    from entropy_lens.seal.tokens import Encoded
+
+    # 5 outputs, 2 per step: steps 1–2 and half of 3 cover the first epoch, each output once
+    first_epoch = schedule(5, 2, 1, seed=4) + schedule(5, 2, 2, seed=4) + schedule(5, 2, 3, seed=4)[:1]
+    assert sorted(first_epoch) == [0, 1, 2, 3, 4]
+    assert schedule(5, 2, 3, seed=4) == schedule(5, 2, 3, seed=4) and schedule(5, 2, 1, seed=5) != schedule(5, 2, 1, seed=4)
+    ids, mask, policy = pad([Encoded("a", [5, 6, 7], [False, True, True]), Encoded("b", [8], [False])], pad_id=0)
+    assert ids.tolist() == [[5, 6, 7], [8, 0, 0]] and mask.tolist() == [[1, 1, 1], [1, 0, 0]]
+    assert policy.tolist() == [[False, True, True], [False, False, False]]
