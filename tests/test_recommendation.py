@@ -77,3 +77,12 @@ def test_analyze_writes_it_and_the_report_shows_it_first(tmp_path):
     assert block < html.index('id="found"') and block < html.index('id="timeline"')
     assert "fine-tune with SEAL from the checkpoint of step 150" in html
     assert f"--until-step 150</pre>" in html
+
+
+def test_the_report_says_why_there_is_no_fine_tune(tmp_path):
+    from entropy_lens.report import render_html
+
+    reason = "no entropy eruption was found, so there is nothing for SEAL to prevent"
+    html = render_html({"recommendation": {"action": "none", "reason": reason}}, pl.DataFrame(), [])
+    assert f"<b>Recommendation:</b> no SEAL fine-tune: {reason}." in html
+    assert 'id="recommendation"' not in render_html({}, pl.DataFrame(), [])  # older diagnoses: no block
