@@ -27,6 +27,7 @@ from entropy_lens.cli.inspect import inspect
 from entropy_lens.cli.phases import phases
 from entropy_lens.cli.recompute import recompute
 from entropy_lens.cli.scan import scan
+from entropy_lens.cli.seal import seal
 from entropy_lens.cli.watch import watch
 from entropy_lens.errors import EntropyLensError
 
@@ -111,4 +112,5 @@ _command("inspect", inspect)
 _command("phases", phases)
 _command("recompute", recompute)
 _command("scan", scan)
+_command("seal", seal)
 _command("watch", watch)

@@ -17,6 +17,7 @@ from entropy_lens.detectors.base import PATTERNS
 from entropy_lens.errors import EntropyLensError
 from entropy_lens.persistence import persistence
 from entropy_lens.phases import PhaseResult, align_cosignals, phases_of_run
+from entropy_lens.recommendation import recommend
 from entropy_lens.run import Run
 from entropy_lens.summary import summarize
 
@@ -36,6 +37,8 @@ class Diagnosis:
     #: hidden-state separation and recomputed entropy under checkpoints (``analyze --model/--checkpoints``)
     separation: dict | None = None
     notes: list[str] = field(default_factory=list)  #: stages skipped, and why
+    #: where to start a SEAL fine-tune (``recommendation.recommend``)
+    recommendation: dict | None = None
 
     def to_dict(self) -> dict:
         """The JSON object written to ``diagnosis.json``."""
@@ -51,6 +54,7 @@ class Diagnosis:
             "scan": self.scan.to_dict() if self.scan else None,
             "persistence": self.persistence,
             "separation": self.separation,
+            "recommendation": self.recommendation,
             "checkpoints": self.run.checkpoints.to_dicts(),
             "notes": self.run.notes + self.notes,
             "headline": self.headline(),
@@ -170,4 +174,5 @@ def diagnose(
         diagnosis.persistence = persistence(diagnosis.scan.per_step, cycles)
     else:
         diagnosis.notes.append("Degeneracy scan skipped: the run has no rollout or validation dumps.")
+    diagnosis.recommendation = recommend(run, diagnosis.phases)
     return diagnosis

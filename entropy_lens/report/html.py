@@ -112,6 +112,7 @@ def render_html(diagnosis: dict, metrics: pl.DataFrame, examples: list[dict]) ->
         "cosignals": sections.cosignal_rows(diagnosis),
         "separation": sections.separation_of(diagnosis),
         "separation_extras": separation_section.context(diagnosis.get("separation"), phases),
+        "recommendation": sections.as_dict(diagnosis.get("recommendation")),
         "timeline": _figure(timeline_svg(metrics, phases, xlim)),
         "degeneracy": _figure(degeneracy),
         "single_step": single_step(per_step),

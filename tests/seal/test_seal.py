@@ -4,17 +4,24 @@ import pytest
 import torch
 
 from entropy_lens.seal.head import SealHead
-from entropy_lens.seal.loss import group_advantages, seal_labels, seal_loss
+from entropy_lens.seal.loss import (
+    SEAL_WEIGHT,
+    clipped_policy_loss,
+    group_advantages,
+    seal_labels,
+    seal_loss,
+    seal_term,
+)
 
 
 def test_head_shape_and_depth():
     head = SealHead(hidden_size=16, num_layers=3)
-    assert len(head.blocks) == 2  # L − 1 hidden blocks
-    block = head.blocks[0]
-    assert [type(m).__name__ for m in block] == ["Linear", "GELU", "LayerNorm", "Dropout"]
-    assert block[3].p == 0.1
+    # L − 1 = 2 blocks of [Linear, GELU, LayerNorm, Dropout], then Linear(h, 1): ProjZModule's ``net``
+    kinds = [type(m).__name__ for m in head.net]
+    assert kinds == ["Linear", "GELU", "LayerNorm", "Dropout"] * 2 + ["Linear"]
+    assert head.net[3].p == 0.1
     assert head(torch.randn(2, 5, 16)).shape == (2, 5)
-    assert len(SealHead(8, num_layers=1).blocks) == 0
+    assert len(SealHead(8, num_layers=1).net) == 1
     with pytest.raises(ValueError):
         SealHead(8, num_layers=0)
 
@@ -60,3 +67,66 @@ def test_group_advantages_match_grpo_formula():
     assert adv[1].item() == pytest.approx(-math.sqrt(1 / 7), rel=1e-4)
     assert adv[8:].abs().max().item() == 0.0  # all-equal group → 0 → labelled correct
     assert group_advantages(rewards, groups, normalize_std=False)[0].item() == pytest.approx(0.875)
+
+
+def test_seal_term_weights_the_loss_and_reports_statistics():
+    torch.manual_seed(1)
+    head = SealHead(4, num_layers=2).eval()
+    hidden = torch.randn(2, 3, 4, requires_grad=True)
+    mask = torch.tensor([[0, 1, 1], [0, 0, 1]])
+    advantages = torch.tensor([0.5, -0.2])  # [B]: broadcast over each sequence's tokens
+    weighted, stats = seal_term(head, hidden, mask, advantages, weight=0.02)
+    logits = head(hidden).detach()
+    per_token = advantages[:, None].expand(2, 3)
+    unweighted = seal_loss(logits, per_token, mask)
+    assert weighted.item() == pytest.approx(0.02 * unweighted.item(), rel=1e-6)
+    assert stats["seal_loss"] == pytest.approx(unweighted.item(), rel=1e-6)
+    assert stats["seal_tokens"] == 3.0
+    # accuracy: masked tokens whose logit sign agrees with 1[A ≥ 0], counted by hand
+    hand = [(logits[b, t] > 0).item() == (per_token[b, t] >= 0).item() for b, t in ((0, 1), (0, 2), (1, 2))]
+    assert stats["seal_accuracy"] == pytest.approx(sum(hand) / 3)
+    weighted.backward()
+    assert hidden.grad[mask.bool()].abs().sum() > 0 and hidden.grad[~mask.bool()].abs().sum() == 0
+
+
+def test_seal_term_at_weight_zero_keeps_the_head_in_the_graph():
+    head = SealHead(4, num_layers=2)
+    weighted, stats = seal_term(head, torch.randn(1, 2, 4), torch.ones(1, 2), torch.ones(1, 2), weight=0.0)
+    weighted.backward()
+    assert weighted.item() == 0.0 and stats["seal_loss"] > 0
+    assert all(p.grad is not None for p in head.parameters())
+    assert SEAL_WEIGHT == 0.02  # the paper's classification_loss_coef in every script
+
+
+def test_clipped_policy_loss_hand_computed():
+    # ρ = e^0 = 1: loss = −A; ρ = e^ln1.5 = 1.5 with A = 1: clipped at 1.2 → −1.2 (the larger of −1.5, −1.2)
+    # ρ = 1.5 with A = −1: −(−1)·1.5 = 1.5 against 1.2 → 1.5 (unclipped, pessimistic)
+    old = torch.zeros(3)
+    new = torch.tensor([0.0, math.log(1.5), math.log(1.5)])
+    adv = torch.tensor([2.0, 1.0, -1.0])
+    loss, clipped = clipped_policy_loss(new, old, adv, clip=0.2)
+    torch.testing.assert_close(loss, torch.tensor([-2.0, -1.2, 1.5]))
+    assert clipped.tolist() == [False, True, False]
+
+
+def test_documented_defaults():
+    # docs/seal.md, "Settings and why": the paper's λ, depth and dropout; verl's clip, grad clip, decay
+    from entropy_lens.seal.config import SealConfig
+
+    config = SealConfig(checkpoint="c", rollouts="r", out="o")
+    assert (config.seal_weight, config.head_layers, config.head_dropout) == (0.02, 3, 0.1)
+    assert (config.clip, config.max_grad_norm, config.weight_decay, config.lr) == (0.2, 1.0, 0.01, 1e-5)
+    assert (config.split, config.max_length) == ("train", 4096)
+
+
+def test_batches_are_a_pure_function_of_seed_and_step_and_pad_right():
+    from entropy_lens.seal.batches import pad, schedule
+    from entropy_lens.seal.tokens import Encoded
+
+    # 5 outputs, 2 per step: steps 1–2 and half of 3 cover the first epoch, each output once
+    first_epoch = schedule(5, 2, 1, seed=4) + schedule(5, 2, 2, seed=4) + schedule(5, 2, 3, seed=4)[:1]
+    assert sorted(first_epoch) == [0, 1, 2, 3, 4]
+    assert schedule(5, 2, 3, seed=4) == schedule(5, 2, 3, seed=4) and schedule(5, 2, 1, seed=5) != schedule(5, 2, 1, seed=4)
+    ids, mask, policy = pad([Encoded("a", [5, 6, 7], [False, True, True]), Encoded("b", [8], [False])], pad_id=0)
+    assert ids.tolist() == [[5, 6, 7], [8, 0, 0]] and mask.tolist() == [[1, 1, 1], [1, 0, 0]]
+    assert policy.tolist() == [[False, True, True], [False, False, False]]
