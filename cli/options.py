@@ -13,6 +13,7 @@ import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from enum import Enum
 from typing import Annotated
 
 import typer
@@ -126,6 +127,14 @@ def _device(value: str) -> str:
     if chosen.type == "cuda" and not torch.cuda.is_available():
         raise typer.BadParameter(f"'{value}': no CUDA device here; use auto or cpu")
     return value
+
+
+class Split(str, Enum):
+    """Which rollouts to use."""
+
+    train = "train"
+    val = "val"
+    all = "all"
 
 
 Device = Annotated[str, typer.Option(callback=_device, help="Device for the model: auto, cpu, cuda, cuda:1, ….")]

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from entropy_lens.cli.options import Columns, Device, Quiet, RunName, Strict, TrustCheckpoint, progress_unless
+from entropy_lens.cli.options import Columns, Device, Quiet, RunName, Split, Strict, TrustCheckpoint, progress_unless
 from entropy_lens.cli.output import print_json, warn_problems
 from entropy_lens.errors import InvalidInput
 from entropy_lens.outputs import check_out_dir, mark
@@ -16,14 +16,6 @@ from entropy_lens.readers import read_run
 from entropy_lens.recompute.across_checkpoints import recompute_checkpoints, run_checkpoints
 from entropy_lens.recompute.score_rollouts import OUR_FILES, select_rollouts
 from entropy_lens.recompute.score_rollouts import recompute as recompute_rollouts
-
-
-class Split(str, Enum):
-    """Which rollouts to score."""
-
-    train = "train"
-    val = "val"
-    all = "all"
 
 
 class Dtype(str, Enum):

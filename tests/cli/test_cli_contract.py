@@ -11,6 +11,8 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
+from paths import DEMO_RUN
+
 from entropy_lens import __version__
 from entropy_lens.cli.main import app
 from entropy_lens.cli.options import MIN_SENSITIVITY
@@ -18,6 +20,7 @@ from entropy_lens.cli.options import MIN_SENSITIVITY
 runner = CliRunner()
 RUN = Path(__file__).resolve().parent.parent / "fixtures" / "verl" / "run"
 COMMAND = typer.main.get_command(app)
+DEMO_CHECKPOINT = DEMO_RUN / "checkpoints/verl_agent_alfworld/grpo_tinyllama_demo/global_step_300"
 
 #: what each command needs besides its path to get past the options (recompute: a missing model is
 #: only reported after the options are checked)
@@ -29,6 +32,7 @@ NEEDS = {
     "recompute": ["--model", "{tmp}/no-model", "--out", "{tmp}/rec"],
     "export": ["--out", "{tmp}/atif"],
     "watch": ["--once"],
+    "seal": ["--from", str(DEMO_CHECKPOINT), "--out", "{tmp}/seal"],
 }
 
 #: (command, option, bad value, text the one error line holds)
@@ -73,6 +77,21 @@ BAD = [
     ("export", "--format", "csv", "Invalid value for '--format'"),
     ("export", "--columns", "step", "is not name=column"),
     ("export", "--run", "nope", "no run is called 'nope'"),
+    ("seal", "--out", "{file}", "exists and is not a folder"),
+    ("seal", "--from", "{tmp}/no-model", "no-model: does not exist"),
+    ("seal", "--from-diagnosis", "{tmp}", "takes the checkpoint and rollouts from the diagnosis"),
+    ("seal", "--seal-weight", "-1", "Invalid value for '--seal-weight'"),
+    ("seal", "--head-layers", "0", "Invalid value for '--head-layers'"),
+    ("seal", "--steps", "0", "Invalid value for '--steps'"),
+    ("seal", "--seed", "x", "Invalid value for '--seed'"),
+    ("seal", "--lr", "0", "Invalid value for '--lr'"),
+    ("seal", "--lr", "nan", "Invalid value for '--lr'"),
+    ("seal", "--batch-size", "0", "Invalid value for '--batch-size'"),
+    ("seal", "--micro-batch-size", "0", "Invalid value for '--micro-batch-size'"),
+    ("seal", "--until-step", "-1", "Invalid value for '--until-step'"),
+    ("seal", "--split", "test", "Invalid value for '--split'"),
+    ("seal", "--save-every", "0", "Invalid value for '--save-every'"),
+    ("seal", "--device", "cuda", "Invalid value for '--device'"),
     ("watch", "--interval", "0", "Invalid value for '--interval'"),
     ("watch", "--interval", "soon", "Invalid value for '--interval'"),
 ]
