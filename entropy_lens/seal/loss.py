@@ -5,6 +5,11 @@
 over the response-token mask M (token-mean), with ``h`` the last-layer hidden state and ``A`` the
 group-relative advantage (GRPO/GiGPO). Tokens with A = 0 are labelled 1. The total actor loss is
 ``policy_loss + λ · L_SEAL`` with λ = 0.02, and the gradient reaches the backbone (no detach).
+
+Alignment (the paper's): ``h_{i,t}`` is the last-layer hidden state *at token t's own position*
+(``hidden_states[-1][:, -R:]`` for R response tokens), not the state at t − 1 that predicts token t
+(the log-prob shift). ``seal_term`` takes hidden states and mask on the same position grid, so
+``mask[b, t] = 1`` selects ``hidden[b, t]``.
 """
 
 from __future__ import annotations
@@ -32,6 +37,47 @@ def seal_loss(logits: torch.Tensor, advantages: torch.Tensor, mask: torch.Tensor
     weights = mask.to(logits.dtype)
     per_token = binary_cross_entropy_with_logits(logits, seal_labels(advantages).to(logits.dtype), reduction="none")
     return (per_token * weights).sum() / weights.sum().clamp(min=1.0)
+
+
+#: λ, the SEAL weight in every script of the paper's code (``classification_loss_coef``).
+SEAL_WEIGHT = 0.02
+
+
+def seal_term(
+    head: torch.nn.Module,
+    hidden: torch.Tensor,
+    mask: torch.Tensor,
+    advantages: torch.Tensor,
+    weight: float = SEAL_WEIGHT,
+) -> tuple[torch.Tensor, dict[str, float]]:
+    """λ · L_SEAL for one batch, ready to add to the policy loss, and its statistics.
+
+    Args:
+        head: a ``SealHead`` (any module mapping [..., H] → [...] logits).
+        hidden: [B, T, H] last-layer hidden states, position t = token t (the paper's alignment).
+        mask: [B, T] 1 on the response tokens to classify, 0 elsewhere (prompt, observations, padding).
+        advantages: [B, T] per-token advantages, or [B] one per sequence (broadcast over its tokens).
+        weight: λ. At 0 the head still runs (as in the paper's baselines) and its statistics are
+            reported; the returned term is 0 and keeps every head parameter in the graph (DDP).
+
+    Returns:
+        ``(weighted_loss, stats)``: the scalar λ · L_SEAL (differentiable, reaches the backbone) and
+        ``{"seal_loss": L_SEAL, "seal_accuracy": share of masked tokens whose logit sign matches
+        1[A ≥ 0], "seal_tokens": |M|}`` as Python floats.
+    """
+    if advantages.dim() == 1:
+        advantages = advantages[:, None].expand(mask.shape)
+    logits = head(hidden).float()  # [B, T]
+    loss = seal_loss(logits, advantages, mask)
+    with torch.no_grad():
+        selected = mask.bool()
+        hits = ((logits > 0) == (advantages >= 0))[selected]
+        stats = {
+            "seal_loss": float(loss.detach()),
+            "seal_accuracy": float(hits.float().mean()) if hits.numel() else float("nan"),
+            "seal_tokens": float(hits.numel()),
+        }
+    return weight * loss, stats
 
 
 def group_advantages(rewards: torch.Tensor, groups: torch.Tensor, *, normalize_std: bool = True) -> torch.Tensor:

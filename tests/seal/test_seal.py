@@ -4,17 +4,17 @@ import pytest
 import torch
 
 from entropy_lens.seal.head import SealHead
-from entropy_lens.seal.loss import group_advantages, seal_labels, seal_loss
+from entropy_lens.seal.loss import SEAL_WEIGHT, group_advantages, seal_labels, seal_loss, seal_term
 
 
 def test_head_shape_and_depth():
     head = SealHead(hidden_size=16, num_layers=3)
-    assert len(head.blocks) == 2  # L − 1 hidden blocks
-    block = head.blocks[0]
-    assert [type(m).__name__ for m in block] == ["Linear", "GELU", "LayerNorm", "Dropout"]
-    assert block[3].p == 0.1
+    # L − 1 = 2 blocks of [Linear, GELU, LayerNorm, Dropout], then Linear(h, 1): ProjZModule's ``net``
+    kinds = [type(m).__name__ for m in head.net]
+    assert kinds == ["Linear", "GELU", "LayerNorm", "Dropout"] * 2 + ["Linear"]
+    assert head.net[3].p == 0.1
     assert head(torch.randn(2, 5, 16)).shape == (2, 5)
-    assert len(SealHead(8, num_layers=1).blocks) == 0
+    assert len(SealHead(8, num_layers=1).net) == 1
     with pytest.raises(ValueError):
         SealHead(8, num_layers=0)
 
@@ -60,3 +60,32 @@ def test_group_advantages_match_grpo_formula():
     assert adv[1].item() == pytest.approx(-math.sqrt(1 / 7), rel=1e-4)
     assert adv[8:].abs().max().item() == 0.0  # all-equal group → 0 → labelled correct
     assert group_advantages(rewards, groups, normalize_std=False)[0].item() == pytest.approx(0.875)
+
+
+def test_seal_term_weights_the_loss_and_reports_statistics():
+    torch.manual_seed(1)
+    head = SealHead(4, num_layers=2).eval()
+    hidden = torch.randn(2, 3, 4, requires_grad=True)
+    mask = torch.tensor([[0, 1, 1], [0, 0, 1]])
+    advantages = torch.tensor([0.5, -0.2])  # [B]: broadcast over each sequence's tokens
+    weighted, stats = seal_term(head, hidden, mask, advantages, weight=0.02)
+    logits = head(hidden).detach()
+    per_token = advantages[:, None].expand(2, 3)
+    unweighted = seal_loss(logits, per_token, mask)
+    assert weighted.item() == pytest.approx(0.02 * unweighted.item(), rel=1e-6)
+    assert stats["seal_loss"] == pytest.approx(unweighted.item(), rel=1e-6)
+    assert stats["seal_tokens"] == 3.0
+    # accuracy: masked tokens whose logit sign agrees with 1[A ≥ 0], counted by hand
+    hand = [(logits[b, t] > 0).item() == (per_token[b, t] >= 0).item() for b, t in ((0, 1), (0, 2), (1, 2))]
+    assert stats["seal_accuracy"] == pytest.approx(sum(hand) / 3)
+    weighted.backward()
+    assert hidden.grad[mask.bool()].abs().sum() > 0 and hidden.grad[~mask.bool()].abs().sum() == 0
+
+
+def test_seal_term_at_weight_zero_keeps_the_head_in_the_graph():
+    head = SealHead(4, num_layers=2)
+    weighted, stats = seal_term(head, torch.randn(1, 2, 4), torch.ones(1, 2), torch.ones(1, 2), weight=0.0)
+    weighted.backward()
+    assert weighted.item() == 0.0 and stats["seal_loss"] > 0
+    assert all(p.grad is not None for p in head.parameters())
+    assert SEAL_WEIGHT == 0.02  # the paper's classification_loss_coef in every script
