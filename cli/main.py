@@ -13,6 +13,7 @@ from collections.abc import Callable
 import typer
 
 from entropy_lens.cli.analyze import analyze
+from entropy_lens.cli.compare import compare
 from entropy_lens.cli.export import export
 from entropy_lens.cli.inspect import inspect
 from entropy_lens.cli.phases import phases
@@ -53,6 +54,7 @@ def _command(name: str, function: Callable) -> None:
 
 
 _command("analyze", analyze)
+_command("compare", compare)
 _command("export", export)
 _command("inspect", inspect)
 _command("phases", phases)
