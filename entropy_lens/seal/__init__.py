@@ -1,13 +1,35 @@
 """SEAL (Separation-Enhanced Agent Learning): the training arm.
 
 ``head.py`` (the classifier head on last-layer hidden states, saved under the paper's
-``ProjZModule`` names) and ``loss.py`` (token-mean BCE against the advantage sign; ``seal_term``
-is the one function a training loop adds to its policy loss). Spec: the paper's code
-(WindyLee0822/SEAL), summarised in ``../shared/research/paper.md`` §3. Nothing in the diagnosis
-path imports this package.
+``ProjZModule`` names), ``loss.py`` (token-mean BCE against the advantage sign; ``seal_term`` is
+the one function a training loop adds to its policy loss), ``policy.py`` (hidden states at
+response positions), ``advantages.py`` / ``tokens.py`` (labels and tokens from logged rollouts)
+and ``recipe.py`` (the offline fine-tune). Spec: the paper's code (WindyLee0822/SEAL), summarised
+in ``../shared/research/paper.md`` §3. Nothing in the diagnosis path imports this package, and
+importing it does not import torch (the names below load on first use).
 """
 
-from entropy_lens.seal.head import SealHead, load_head, save_head
-from entropy_lens.seal.loss import SEAL_WEIGHT, group_advantages, seal_labels, seal_loss, seal_term
+from __future__ import annotations
 
-__all__ = ["SEAL_WEIGHT", "SealHead", "group_advantages", "load_head", "save_head", "seal_labels", "seal_loss", "seal_term"]
+import importlib
+
+_EXPORTS = {
+    "SEAL_WEIGHT": "entropy_lens.seal.config",
+    "SealConfig": "entropy_lens.seal.config",
+    "SealHead": "entropy_lens.seal.head",
+    "load_head": "entropy_lens.seal.head",
+    "save_head": "entropy_lens.seal.head",
+    "seal_labels": "entropy_lens.seal.loss",
+    "seal_loss": "entropy_lens.seal.loss",
+    "seal_term": "entropy_lens.seal.loss",
+    "group_advantages": "entropy_lens.seal.loss",
+    "response_hidden": "entropy_lens.seal.policy",
+    "run_seal": "entropy_lens.seal.recipe",
+}
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str):
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'entropy_lens.seal' has no attribute {name!r}")
+    return getattr(importlib.import_module(_EXPORTS[name]), name)

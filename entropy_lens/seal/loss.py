@@ -1,4 +1,5 @@
-"""The SEAL loss: separate correct from incorrect outputs in the policy's hidden states.
+"""The SEAL loss (separate correct from incorrect outputs in the policy's hidden states), and the
+GRPO advantages and clipped policy loss it is added to.
 
     L_SEAL = (1/|M|) Σ_{(i,t) ∈ M} BCEWithLogits(g_φ(h_{i,t}), 1[A_{i,t} ≥ 0])
 
@@ -16,6 +17,8 @@ from __future__ import annotations
 
 import torch
 from torch.nn.functional import binary_cross_entropy_with_logits
+
+from entropy_lens.seal.config import SEAL_WEIGHT
 
 
 def seal_labels(advantages: torch.Tensor) -> torch.Tensor:
@@ -37,10 +40,6 @@ def seal_loss(logits: torch.Tensor, advantages: torch.Tensor, mask: torch.Tensor
     weights = mask.to(logits.dtype)
     per_token = binary_cross_entropy_with_logits(logits, seal_labels(advantages).to(logits.dtype), reduction="none")
     return (per_token * weights).sum() / weights.sum().clamp(min=1.0)
-
-
-#: λ, the SEAL weight in every script of the paper's code (``classification_loss_coef``).
-SEAL_WEIGHT = 0.02
 
 
 def seal_term(
@@ -96,3 +95,21 @@ def group_advantages(rewards: torch.Tensor, groups: torch.Tensor, *, normalize_s
             centred = centred / (rewards[members].float().std(unbiased=False) + 1e-6)
         advantages[members] = centred
     return advantages
+
+
+def clipped_policy_loss(
+    logprob: torch.Tensor, old_logprob: torch.Tensor, advantages: torch.Tensor, *, clip: float = 0.2
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """PPO-clip per token: −min(ρ·A, clip(ρ, 1 − ε, 1 + ε)·A), ρ = exp(log π − log π_old).
+
+    Args:
+        logprob, old_logprob, advantages: [N] per policy token (the old log-probs are constants).
+        clip: ε.
+
+    Returns:
+        ``(per_token_loss [N], clipped [N] bool)``: sum or average the loss as the caller aggregates.
+    """
+    ratio = torch.exp(logprob - old_logprob)
+    unclipped = -advantages * ratio
+    clipped = -advantages * torch.clamp(ratio, 1.0 - clip, 1.0 + clip)
+    return torch.maximum(unclipped, clipped), (clipped > unclipped).detach()

@@ -4,7 +4,14 @@ import pytest
 import torch
 
 from entropy_lens.seal.head import SealHead
-from entropy_lens.seal.loss import SEAL_WEIGHT, group_advantages, seal_labels, seal_loss, seal_term
+from entropy_lens.seal.loss import (
+    SEAL_WEIGHT,
+    clipped_policy_loss,
+    group_advantages,
+    seal_labels,
+    seal_loss,
+    seal_term,
+)
 
 
 def test_head_shape_and_depth():
@@ -89,3 +96,14 @@ def test_seal_term_at_weight_zero_keeps_the_head_in_the_graph():
     assert weighted.item() == 0.0 and stats["seal_loss"] > 0
     assert all(p.grad is not None for p in head.parameters())
     assert SEAL_WEIGHT == 0.02  # the paper's classification_loss_coef in every script
+
+
+def test_clipped_policy_loss_hand_computed():
+    # ρ = e^0 = 1: loss = −A; ρ = e^ln1.5 = 1.5 with A = 1: clipped at 1.2 → −1.2 (the larger of −1.5, −1.2)
+    # ρ = 1.5 with A = −1: −(−1)·1.5 = 1.5 against 1.2 → 1.5 (unclipped, pessimistic)
+    old = torch.zeros(3)
+    new = torch.tensor([0.0, math.log(1.5), math.log(1.5)])
+    adv = torch.tensor([2.0, 1.0, -1.0])
+    loss, clipped = clipped_policy_loss(new, old, adv, clip=0.2)
+    torch.testing.assert_close(loss, torch.tensor([-2.0, -1.2, 1.5]))
+    assert clipped.tolist() == [False, True, False]
