@@ -97,7 +97,8 @@ def side(diagnosis: Diagnosis) -> dict:
         "entropy": entropy_summary(diagnosis),
         "degenerate": degenerate_rates(diagnosis),
         "separation": None if separation is None else {
-            "checkpoint": separation["checkpoint"], "n": separation["overall"].get("n"),
+            "checkpoint": separation["checkpoint"],
+            **{key: separation["overall"].get(key) for key in ("n", "n_correct", "n_incorrect")},
             **{key: separation["overall"].get(key) for key in SEPARATION_NAMES},
         },
     }
@@ -140,13 +141,21 @@ def _degenerate_sentences(a: dict, b: dict, names: tuple[str, str]) -> list[str]
     ]
 
 
+def _score(scored: dict | None, key: str) -> str:
+    """A separation score as a sentence shows it: the value, why it is undefined, or "not scored"."""
+    if scored is None:
+        return "not scored"
+    if scored.get(key) is None:
+        return f"undefined ({scored['n_correct']} correct, {scored['n_incorrect']} incorrect outputs)"
+    return f"{scored[key]:.3f}"
+
+
 def _separation_sentences(a: dict, b: dict, names: tuple[str, str]) -> list[str]:
     if a is None and b is None:
         return ["Separation: not scored (pass --separation to score each run's latest checkpoint)."]
     lines = []
     for key, label in SEPARATION_NAMES.items():
-        values = [s.get(key) if s else None for s in (a, b)]
-        shown = [f"{v:.3f}" if v is not None else "not scored" for v in values]
+        shown = [_score(s, key) for s in (a, b)]
         lines.append(f"Separation ({label}, latest checkpoint): {shown[0]} in {names[0]}, {shown[1]} in {names[1]}.")
     return lines
 

@@ -132,3 +132,24 @@ def test_separation_of_each_runs_latest_checkpoint(runs, tmp_path):
     assert payload["notes"] == [f"{runs[1]}: no checkpoint with weights, so its separation was not scored."]
     written = write_comparison(comparison, tmp_path / "page")
     assert "seal" in written["report.html"].read_text()
+
+
+def test_separation_sentences_say_scored_undefined_or_not_scored():
+    from entropy_lens.compare import sentences
+
+    def run(name, separation):
+        return {"name": name, "entropy": None, "degenerate": None, "separation": separation}
+
+    undefined = {"checkpoint": "c", "n": 8, "n_correct": 0, "n_incorrect": 8, "probe_auroc": None, "diff_means_auroc": None}
+    scored = {"checkpoint": "c", "n": 40, "n_correct": 20, "n_incorrect": 20, "probe_auroc": 0.8125, "diff_means_auroc": 0.75}
+    lines = sentences([run("seal", scored), run("weight0", undefined)])
+    assert lines[0] == "Entropy: not logged by seal and weight0."
+    assert lines[1] == "Degenerate outputs: seal and weight0 dumped no rollouts to scan."
+    assert lines[2] == (
+        "Separation (held-out probe AUROC, latest checkpoint): 0.812 in seal, "
+        "undefined (0 correct, 8 incorrect outputs) in weight0."
+    )
+    assert lines[3].startswith("Separation (difference-of-means AUROC, latest checkpoint): 0.750 in seal")
+    assert sentences([run("x", None), run("x", None)])[-1] == (
+        "Separation: not scored (pass --separation to score each run's latest checkpoint)."
+    )
