@@ -1,6 +1,6 @@
 """A short GRPO of SmolLM2-135M-Instruct on a multi-turn counting game, with and without SEAL, in verl's layout.
 
-    python examples/seal/real_model_grpo.py --out runs/smollm2 [--steps 95] [--prompts 16] [--generations 4]
+    python examples/seal/real_model_grpo.py --out runs/smollm2 [--steps 40] [--prompts 16] [--generations 4]
 
 The game: the conversation so far shows a target, the running total and one or two earlier turns
 (an action, then the environment's observation); the policy must answer with one action
@@ -167,7 +167,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--model-dir", type=Path, default=Path("runs/smollm2-135m-instruct"))
-    parser.add_argument("--steps", type=int, default=95)
+    parser.add_argument("--steps", type=int, default=40)
     parser.add_argument("--prompts", type=int, default=16, help="prompts per step")
     parser.add_argument("--generations", type=int, default=4, help="GRPO group size")
     parser.add_argument("--max-new-tokens", type=int, default=64)
