@@ -81,6 +81,12 @@ def test_seal_loss_logged_head_trained_and_saved(tmp_path):
     reloaded = AutoModelForCausalLM.from_pretrained(checkpoint)
     torch.testing.assert_close(reloaded.model.norm.weight, run.model.model.norm.weight)
 
+    fresh = trainer(tmp_path / "fresh", 0.02, 1)  # resuming puts the saved head back
+    assert not torch.equal(fresh.seal_head.state_dict()["net.0.weight"], saved.state_dict()["net.0.weight"])
+    fresh._load_from_checkpoint(str(checkpoint))
+    for key, value in saved.state_dict().items():
+        torch.testing.assert_close(fresh.seal_head.state_dict()[key], value)
+
 
 @pytest.mark.slow
 def test_seal_gradient_reaches_the_backbone_only_when_weighted(tmp_path):
