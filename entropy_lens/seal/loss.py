@@ -66,11 +66,13 @@ def seal_term(
     """
     if advantages.dim() == 1:
         advantages = advantages[:, None].expand(mask.shape)
-    logits = head(hidden).float()  # [B, T]
-    loss = seal_loss(logits, advantages, mask)
+    selected = mask.bool()
+    logits = head(hidden[selected]).float()  # [|M|]: the head runs on the masked tokens only
+    labels = seal_labels(advantages[selected])
+    per_token = binary_cross_entropy_with_logits(logits, labels, reduction="none")
+    loss = per_token.sum() / max(int(selected.sum()), 1)
     with torch.no_grad():
-        selected = mask.bool()
-        hits = ((logits > 0) == (advantages >= 0))[selected]
+        hits = (logits > 0) == labels.bool()
         stats = {
             "seal_loss": float(loss.detach()),
             "seal_accuracy": float(hits.float().mean()) if hits.numel() else float("nan"),
