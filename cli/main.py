@@ -22,6 +22,7 @@ from typer.core import TyperGroup
 
 from entropy_lens import __version__
 from entropy_lens.cli.analyze import analyze
+from entropy_lens.cli.compare import compare
 from entropy_lens.cli.export import export
 from entropy_lens.cli.inspect import inspect
 from entropy_lens.cli.phases import phases
@@ -107,6 +108,7 @@ def _command(name: str, function: Callable) -> None:
 
 
 _command("analyze", analyze)
+_command("compare", compare)
 _command("export", export)
 _command("inspect", inspect)
 _command("phases", phases)
