@@ -18,7 +18,7 @@ from entropy_lens.checkpoint_scores import score_checkpoint
 from entropy_lens.detectors.base import PATTERNS
 from entropy_lens.diagnose import Diagnosis, diagnose
 from entropy_lens.errors import EntropyLensError
-from entropy_lens.outputs import check_out_dir, write_json, write_text
+from entropy_lens.outputs import check_out_dir, mark, write_json, write_text
 from entropy_lens.progress import track
 from entropy_lens.readers import read_run
 from entropy_lens.report.compare import render_compare_html
@@ -212,7 +212,7 @@ def compare(
 
 def write_comparison(comparison: Comparison, out_dir: str | Path) -> dict[str, Path]:
     """Write ``comparison.json`` and ``report.html`` into ``out_dir``; name → path."""
-    out = check_out_dir(Path(out_dir), OUR_FILES)
+    out = mark(check_out_dir(Path(out_dir), OUR_FILES))  # run discovery skips the folder
     payload = comparison.to_dict()
     diagnoses = [d.to_dict() for d in comparison.diagnoses]
     html = render_compare_html(payload, diagnoses, [d.run.metrics for d in comparison.diagnoses])

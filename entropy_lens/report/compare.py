@@ -36,7 +36,9 @@ def _figures(diagnosis: dict, metrics: pl.DataFrame, side: str, xlim) -> dict:
     detectors = sections.detectors_of(scan, sections.persistence_rows(diagnosis))
     return {
         "timeline": _prefixed(timeline_svg(metrics, phases, xlim), side),
-        "degeneracy": _prefixed(degeneracy_svg(per_step, detectors, phases, xlim), side),
+        "degeneracy": _prefixed(
+            degeneracy_svg(per_step, sections.share_columns(per_step, detectors), phases, xlim), side
+        ),
     }
 
 

@@ -33,6 +33,7 @@ NEEDS = {
     "export": ["--out", "{tmp}/atif"],
     "watch": ["--once"],
     "seal": ["--from", str(DEMO_CHECKPOINT), "--out", "{tmp}/seal"],
+    "compare": [str(RUN), "--out", "{tmp}/compare"],
 }
 
 #: (command, option, bad value, text the one error line holds)
@@ -92,11 +93,15 @@ BAD = [
     ("seal", "--split", "test", "Invalid value for '--split'"),
     ("seal", "--save-every", "0", "Invalid value for '--save-every'"),
     ("seal", "--device", "cuda", "Invalid value for '--device'"),
+    ("compare", "--out", "{file}", "exists and is not a folder"),
+    ("compare", "--samples", "0", "Invalid value for '--samples'"),
+    ("compare", "--device", "toaster", "Invalid value for '--device'"),
     ("watch", "--interval", "0", "Invalid value for '--interval'"),
     ("watch", "--interval", "soon", "Invalid value for '--interval'"),
 ]
 #: options with no bad value: flags, and free text
-FREE = {"--help", "--strict", "--quiet", "--json", "--trust-checkpoint", "--once", "--agent-name", "--model-name"}
+FREE = {"--help", "--strict", "--quiet", "--json", "--trust-checkpoint", "--once", "--agent-name", "--model-name",
+        "--separation"}
 FREE_OF = {("watch", "--metric")}  # a live run may log the metric later
 
 

@@ -14,7 +14,7 @@ pytest.importorskip("datasets")
 
 from checkpoint_layouts import tiny_model, tiny_tokenizer  # noqa: E402
 
-from entropy_lens.pipeline import analyze  # noqa: E402
+from entropy_lens.run_report import analyze  # noqa: E402
 from entropy_lens.readers import read_run  # noqa: E402
 from entropy_lens.seal.head import load_head  # noqa: E402
 
