@@ -15,6 +15,8 @@ import numpy as np
 from entropy_lens.phases.label import Cycle
 
 LEVEL_POINTS = 5  #: logged points whose median is a level in the verdict
+#: how the last eruption stands at the end, by the last phase's label (not ``exploded``: it ended low enough)
+ENDINGS = {"decay": "was still coming down", "eruption": "was still rising", "plateau": "stayed up"}
 
 
 def _unit(metric: str) -> str:
@@ -64,7 +66,7 @@ def verdict(metric: str, steps: np.ndarray, values: np.ndarray, cycles: list[Cyc
             f"{name} erupted {len(cycles)} times (steps {onsets}) and never came back after the last:"
             f" {end}{unit} at the end against {before} before it"
         )
-    back = "was still coming down" if ending == "decay" else "came back"
+    back = ENDINGS.get(ending, "came back")
     peak = _number(_level(values, int(np.searchsorted(steps, last.peak_step)) + LEVEL_POINTS // 2))
     if len(cycles) == 1:
         return (

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from entropy_lens.phases import find_phases
-from entropy_lens.phases.label import DECAY_SHARE, ELEVATED_SHARE, PLATEAU_SHARE
+from entropy_lens.phases.label import DECAY_SHARE, ELEVATED_SHARE, PLATEAU_SHARE, Cycle
 from entropy_lens.phases.rises import PEAK_SIGMAS, running_median
 from entropy_lens.phases.verdict import verdict
 
@@ -132,3 +132,15 @@ def test_verdicts_of_every_pattern_carry_their_numbers():
         "entropy stayed between 0.5 and 0.5 nats with no eruption (0.5 at the start, 0.5 at the end)"
     )
     assert verdict("reward", steps, flat, [], "stable", "recovery").startswith("reward stayed between 0.5 and 0.5 with")
+
+
+def test_verdict_never_says_came_back_while_the_run_ends_rising():
+    """A run that ends in a new, not yet large eruption (ragen batch_size_mini's last 4 points) is not
+    'exploded', and its verdict must not say the entropy came back."""
+    steps = np.arange(1, 101)
+    values = np.r_[np.full(40, 0.2), np.linspace(0.2, 1.5, 10), np.full(40, 0.2), np.linspace(0.2, 0.5, 10)]
+    cycles = [Cycle(41, 50, 60, 1.3, 19, 1.0), Cycle(91, 100, 100, 0.3, 9, 1.0)]
+    rising = verdict("entropy", steps, values, cycles, "cyclical", "eruption")
+    assert "came back" not in rising and "was still rising after the last" in rising
+    assert "stayed up after the last" in verdict("entropy", steps, values, cycles, "cyclical", "plateau")
+    assert "came back after the last" in verdict("entropy", steps, values, cycles, "cyclical", "recovery")
