@@ -26,7 +26,7 @@ def phase_labels(steps: pl.Series, phases: list[dict]) -> pl.Series:
     for phase in reversed(phases):
         inside = pl.col("step").is_between(phase["start_step"], phase["end_step"])
         label = pl.when(inside).then(pl.lit(phase["label"])).otherwise(label)
-    return pl.DataFrame({"step": steps}).select(label.alias("phase"))["phase"]
+    return pl.DataFrame({"step": steps}).with_columns(label.alias("phase"))["phase"]  # a literal broadcasts
 
 
 def entropy_by_phase(tokens: pl.DataFrame, phases: list[dict]) -> dict | None:

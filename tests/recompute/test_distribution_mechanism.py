@@ -25,6 +25,13 @@ def test_forking_threshold_is_the_run_80th_percentile():
     assert sum(by["recovery"]["histogram"]) == 4000 and len(result["edges"]) == BINS + 1
 
 
+def test_a_run_without_phases_is_one_distribution():
+    """No phase table (no entropy series): every token falls under "all steps"."""
+    tokens = pl.DataFrame({"step": [1, 1, 2], "entropy": [0.5, 1.0, 2.0]})
+    (row,) = entropy_by_phase(tokens, [])["phases"]
+    assert row["phase"] == "all steps" and row["n_tokens"] == 3 and row["mean"] == pytest.approx(3.5 / 3)
+
+
 def test_recomputed_vs_logged_gap():
     rows = recomputed_vs_logged(
         pl.DataFrame({"step": [1, 2], "recomputed_entropy": [0.5, 0.7], "checkpoint_step": [1, 1]}),
