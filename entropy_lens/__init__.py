@@ -16,8 +16,8 @@ import importlib
 __version__ = "0.1.0"
 
 _EXPORTS = {
-    "Diagnosis": "entropy_lens.diagnose",
-    "diagnose": "entropy_lens.diagnose",
+    "Diagnosis": "entropy_lens.diagnosis",
+    "diagnose": "entropy_lens.diagnosis",
     "EntropyLensError": "entropy_lens.errors",
     "analyze": "entropy_lens.run_report",
     "write_report": "entropy_lens.run_report",

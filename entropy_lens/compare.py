@@ -16,7 +16,7 @@ import polars as pl
 
 from entropy_lens.checkpoint_scores import score_checkpoint
 from entropy_lens.detectors.base import PATTERNS
-from entropy_lens.diagnose import Diagnosis, diagnose
+from entropy_lens.diagnosis import Diagnosis, diagnose
 from entropy_lens.errors import EntropyLensError
 from entropy_lens.outputs import check_out_dir, mark, write_json, write_text
 from entropy_lens.progress import track

@@ -16,7 +16,7 @@ from pathlib import Path
 import polars as pl
 
 from entropy_lens.checkpoint_scores import score_checkpoint, score_checkpoints
-from entropy_lens.diagnose import Diagnosis, diagnose
+from entropy_lens.diagnosis import Diagnosis, diagnose
 from entropy_lens.errors import CheckpointNotFound, InvalidInput, MissingMetric
 from entropy_lens.outputs import check_out_dir, mark, write_json, write_parquet, write_parquet_batches, write_text
 from entropy_lens.readers import read_run

@@ -76,7 +76,7 @@ def test_analyze_writes_it_and_the_report_shows_it_first(tmp_path):
     block = html.index('id="recommendation"')
     assert block < html.index('id="found"') and block < html.index('id="timeline"')
     assert "fine-tune with SEAL from the checkpoint of step 150" in html
-    assert f"--until-step 150</pre>" in html
+    assert "--until-step 150</pre>" in html
 
 
 def test_the_report_says_why_there_is_no_fine_tune(tmp_path):

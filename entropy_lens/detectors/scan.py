@@ -63,6 +63,10 @@ class ScanResult:
     onsets_by_split: dict[str, dict[str, int | None]] = field(default_factory=dict)
     environments: dict[str, int] = field(default_factory=dict)
 
+    def to_pandas(self) -> dict:
+        """``findings`` and ``per_step`` as pandas DataFrames."""
+        return {"findings": self.findings.to_pandas(), "per_step": self.per_step.to_pandas()}
+
     def to_dict(self) -> dict:
         """The ``scan --json`` object (DESIGN §2), also embedded in ``diagnosis.json``."""
         flagged = self.findings.filter("flagged").group_by("detector").len()

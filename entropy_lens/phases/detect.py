@@ -8,7 +8,7 @@ piecewise-linear cost, BIC-like penalty) → ``segment.fit_lines`` → ``label.l
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 
 import numpy as np
 
@@ -62,6 +62,15 @@ class PhaseResult:
             "pattern": self.pattern,
             "noise_sigma": self.noise_sigma,
             "verdict": self.verdict,
+        }
+
+    def to_pandas(self) -> dict:
+        """``phases`` and ``cycles`` as pandas DataFrames, one row per phase / cycle."""
+        import pandas as pd
+
+        return {
+            "phases": pd.DataFrame([asdict(p) for p in self.phases], columns=[f.name for f in fields(Phase)]),
+            "cycles": pd.DataFrame([asdict(c) for c in self.cycles], columns=[f.name for f in fields(Cycle)]),
         }
 
 

@@ -9,7 +9,7 @@ import polars as pl
 from test_report_real_runs import hostile_rollouts
 
 from entropy_lens.detectors import scan
-from entropy_lens.diagnose import Diagnosis
+from entropy_lens.diagnosis import Diagnosis
 from entropy_lens.phases.detect import PhaseResult
 from entropy_lens.phases.label import Cycle
 from entropy_lens.rollout_store import RolloutStore

@@ -135,7 +135,7 @@ RAGEN_RUN = "490c0d4/logs/QWEN_3B-4GPU-ppo-basic-medium-LoRA-32-32-all-batch_siz
 
 def report_of(folder, run: str | None = None) -> tuple[dict, str]:
     """The real pipeline on a real folder: read → diagnose → render (what ``analyze`` writes)."""
-    from entropy_lens.diagnose import diagnose
+    from entropy_lens.diagnosis import diagnose
     from entropy_lens.readers import read_run
 
     diagnosis = diagnose(read_run(folder, run=run))
