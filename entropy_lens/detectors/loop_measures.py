@@ -144,6 +144,8 @@ def _gram_repeats(
         gram += ids[k : k + span]
     inside = row[size - 1 : size - 1 + span] == row[:span]
     grow, gram = row[:span][inside], gram[inside]
+    if not grow.size:  # every window crosses two texts (each text shorter than ``size`` tokens)
+        return top, ratio
     key = np.sort((grow.astype(U64) << U64(40)) | (gram >> U64(24)), kind="stable")  # row-sorted already
     firsts = np.flatnonzero(np.concatenate([[True], key[1:] != key[:-1]]))
     sizes = np.diff(np.append(firsts, len(key)))
