@@ -10,7 +10,7 @@ import typer
 
 from entropy_lens.cli.options import Quiet, Split, progress_unless
 from entropy_lens.errors import InvalidInput
-from entropy_lens.seal.config import SealConfig, from_diagnosis
+from entropy_lens.seal.config import SealConfig, from_diagnosis, require_training_libraries
 
 
 class SealDevice(str, Enum):
@@ -83,6 +83,7 @@ def seal(
         raise InvalidInput(out, "pass --from CKPT and ROLLOUTS, or --from-diagnosis DIAG_DIR")
     else:
         config = SealConfig(checkpoint=str(checkpoint), rollouts=str(rollouts), out=str(out), until_step=until_step, **settings)
+    require_training_libraries()
     from entropy_lens.seal.recipe import run_seal  # torch loads only for this command
 
     with progress_unless(quiet):

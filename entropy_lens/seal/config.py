@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
-from entropy_lens.errors import InvalidInput
+from entropy_lens.errors import InvalidInput, MissingDependency
 
 #: λ, the SEAL weight in every script of the paper's code (``classification_loss_coef``).
 SEAL_WEIGHT = 0.02
+
+#: What the offline fine-tune imports (the ``train`` extra), checked before anything loads.
+TRAINING_LIBRARIES = ("torch", "transformers", "accelerate", "safetensors")
 
 #: Settings that change the result: a resumed run must agree on all of them (``steps`` may grow).
 RESULT_FIELDS = (
@@ -96,3 +100,10 @@ def from_diagnosis(diagnosis_dir: str | Path, out: str | Path, **overrides) -> S
         raise InvalidInput(path, f"recommends no SEAL fine-tune: {recommendation.get('reason', 'no reason given')}")
     settings = {"until_step": recommendation.get("until_step")} | {k: v for k, v in overrides.items() if v is not None}
     return SealConfig(checkpoint=recommendation["checkpoint"], rollouts=recommendation["rollouts"], out=str(out), **settings)
+
+
+def require_training_libraries() -> None:
+    """Raise ``MissingDependency`` (one ``Error:`` line) naming the first training library not installed."""
+    for package in TRAINING_LIBRARIES:
+        if importlib.util.find_spec(package) is None:
+            raise MissingDependency(package, "train", "A SEAL fine-tune")

@@ -22,6 +22,20 @@ def test_missing_inputs_are_one_error_line(tmp_path):
     assert not (tmp_path / "o").exists()
 
 
+@pytest.mark.parametrize("absent", ["torch", "accelerate"])
+def test_a_missing_training_library_is_one_error_line(tmp_path, monkeypatch, absent):
+    """On an install without the ``train`` extra: the extra to install, not an ImportError traceback."""
+    import importlib.util
+
+    find_spec = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == absent else find_spec(name, *a))
+    rollouts = write_dump(tmp_path / "dump", 1, [{"input": "2+2?", "output": "4", "score": 1.0}])
+    result = runner.invoke(app, ["seal", str(rollouts), "--from", str(CHECKPOINT), "--out", str(tmp_path / "o")])
+    assert result.exit_code == 1
+    assert result.stderr == f"Error: A SEAL fine-tune needs the '{absent}' package: pip install 'entropy-lens[train]'\n"
+    assert not (tmp_path / "o").exists()
+
+
 def test_a_diagnosis_without_a_fine_tune_says_why(tmp_path):
     reason = "no entropy eruption was found, so there is nothing for SEAL to prevent"
     (tmp_path / "diagnosis.json").write_text(json.dumps({"recommendation": {"action": "none", "reason": reason}}))
