@@ -11,7 +11,7 @@ not pull in polars, and ``import entropy_lens.phases`` does not pull in torch.
 
 from __future__ import annotations
 
-import importlib
+from entropy_lens.lazy import lazy_exports
 
 __version__ = "0.1.0"
 
@@ -29,13 +29,4 @@ _EXPORTS = {
 
 __all__ = sorted(_EXPORTS)
 
-
-def __getattr__(name: str):
-    if name not in _EXPORTS:
-        raise AttributeError(f"module 'entropy_lens' has no attribute {name!r}")
-    module = importlib.import_module(_EXPORTS[name])
-    return module if module.__name__.endswith(f".{name}") else getattr(module, name)
-
-
-def __dir__() -> list[str]:
-    return __all__
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

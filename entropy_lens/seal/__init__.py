@@ -11,7 +11,7 @@ importing it does not import torch (the names below load on first use).
 
 from __future__ import annotations
 
-import importlib
+from entropy_lens.lazy import lazy_exports
 
 _EXPORTS = {
     "SEAL_WEIGHT": "entropy_lens.seal.config",
@@ -28,8 +28,4 @@ _EXPORTS = {
 }
 __all__ = sorted(_EXPORTS)
 
-
-def __getattr__(name: str):
-    if name not in _EXPORTS:
-        raise AttributeError(f"module 'entropy_lens.seal' has no attribute {name!r}")
-    return getattr(importlib.import_module(_EXPORTS[name]), name)
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
