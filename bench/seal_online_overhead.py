@@ -82,7 +82,11 @@ def main() -> None:
     parser.add_argument("--hidden", type=int, default=256)
     parser.add_argument("--layers", type=int, default=4)
     parser.add_argument("--repeats", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=None,
+                        help="torch threads; 1 makes CPU seconds robust to a loaded machine (no spin-waits)")
     args = parser.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
     arms = ["GRPOTrainer (baseline)", "SealGRPOTrainer λ=0", "SealGRPOTrainer λ=0.02"]
     cpu: dict[str, list[float]] = {arm: [] for arm in arms}
     wall: dict[str, list[float]] = {arm: [] for arm in arms}

@@ -111,7 +111,11 @@ def main() -> None:
     parser.add_argument("--policy-tokens", type=int, default=64)
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--device", default="cpu")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="torch threads; 1 makes CPU seconds robust to a loaded machine (no spin-waits)")
     args = parser.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
     clock = "wall" if args.device.startswith("cuda") else "CPU"
     print(f"{'shape':<8} {'tokens':>7} {'baseline ' + clock + ' s/step':>20} {'SEAL ' + clock + ' s/step':>16} {'overhead':>9}")
     for shape in args.shapes:

@@ -73,6 +73,7 @@ def main() -> None:
     parser.add_argument("--train-until", type=int, default=60)
     parser.add_argument("--heldout-after", type=int, default=150)
     parser.add_argument("--max-heldout", type=int, default=400)
+    parser.add_argument("--seal-weight", type=float, default=0.02, help="λ of the SEAL arm (the paper's 0.02)")
     args = parser.parse_args()
 
     rollouts = read_run(ROOT).rollouts
@@ -86,7 +87,7 @@ def main() -> None:
     table = []
     with tempfile.TemporaryDirectory() as tmp:
         for seed in args.seeds:
-            for weight in (0.0, 0.02):
+            for weight in (0.0, args.seal_weight):
                 out = Path(tmp) / f"s{seed}-w{weight}"
                 started = time.perf_counter()
                 run_seal(SealConfig(
@@ -98,10 +99,10 @@ def main() -> None:
                 found = scores(out / f"global_step_{args.steps}" / "actor" / "huggingface", heldout)
                 table.append({"seed": seed, "weight": weight} | found)
                 print(f"{seed:>4} {weight:>5} " + " ".join(f"{found[k]:>17.4f}" for k in SCORES) + f" {per_step:>7.2f}")
-    print("\nSEAL (λ = 0.02) minus λ = 0, per seed:")
+    print(f"\nSEAL (λ = {args.seal_weight}) minus λ = 0, per seed:")
     for key in SCORES:
         gaps = [
-            next(r[key] for r in table if r["seed"] == s and r["weight"] == 0.02)
+            next(r[key] for r in table if r["seed"] == s and r["weight"] == args.seal_weight)
             - next(r[key] for r in table if r["seed"] == s and r["weight"] == 0.0)
             for s in args.seeds
         ]

@@ -2,10 +2,10 @@
 
     python examples/seal/real_model_grpo.py --out runs/smollm2 [--steps 40] [--prompts 16] [--generations 4]
 
-The game: the conversation so far shows a target, the running total and one or two earlier turns
-(an action, then the environment's observation); the policy must answer with one action
-``<action>add N</action>`` (N in 1..5) that reaches the target. Reward (programmatic): 1 when it
-reaches the target, 0.2 for a well-formed action that does not, 0 otherwise, and 0 whenever the policy
+The game: the conversation so far shows a target, the running total (always 1–5 short of the
+target) and one or two earlier turns (an action, then the environment's observation); the policy
+must answer with one action ``<action>add N</action>`` (N in 1..5) that reaches the target.
+Reward (programmatic): 1 when it reaches the target, 0.2 for a well-formed action that does not, 0 otherwise, and 0 whenever the policy
 writes an ``Observation:`` itself (the environment's feedback is not its to write).
 
 Each arm (``seal``: λ = 0.02; ``weight0``: λ = 0, the head still runs) trains from the same weights
@@ -64,13 +64,19 @@ def prepare_model(folder: Path) -> Path:
 
 
 def episode(rng: random.Random) -> dict:
-    """One game state: a conversation of one or two earlier turns, ending on the policy's turn."""
-    target, total = rng.randint(8, 20), rng.randint(0, 3)
-    messages = [{"role": "system", "content": SYSTEM}, {"role": "user", "content": f"Target: {target}. Total: {total}."}]
-    for _ in range(rng.randint(1, 2)):
-        step = rng.randint(1, min(5, max(1, target - total - 1)))
-        total += step
-        messages += [{"role": "assistant", "content": f"<action>add {step}</action>"},
+    """One game state: one or two earlier turns, ending on the policy's turn, 1–5 short of the target.
+
+    Every state is winnable in one move, so a group's answers differ in reward (1 against 0.2) and
+    GRPO has a signal; a random well-formed answer wins one time in five.
+    """
+    moves = [rng.randint(1, 5) for _ in range(rng.randint(1, 2))]
+    start, short = rng.randint(0, 6), rng.randint(1, 5)
+    target = start + sum(moves) + short
+    messages = [{"role": "system", "content": SYSTEM}, {"role": "user", "content": f"Target: {target}. Total: {start}."}]
+    total = start
+    for move in moves:
+        total += move
+        messages += [{"role": "assistant", "content": f"<action>add {move}</action>"},
                      {"role": "user", "content": f"Observation: total is {total}. Target: {target}."}]
     return {"prompt": messages, "target": target, "total": total}
 

@@ -34,6 +34,8 @@ def test_rewards_of_the_counting_game():
     assert example.reward("add 3", target=10, total=7) == (0.0, False)
     game = example.episode(__import__("random").Random(0))
     assert game["prompt"][-1]["content"].startswith("Observation: total is") and game["total"] < game["target"]
+    games = [example.episode(__import__("random").Random(seed)) for seed in range(200)]
+    assert {g["target"] - g["total"] for g in games} == {1, 2, 3, 4, 5}  # every state is winnable in one move
 
 
 @pytest.mark.slow
