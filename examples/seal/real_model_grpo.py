@@ -5,8 +5,9 @@
 The game: the conversation so far shows a target, the running total (always 1–5 short of the
 target) and one or two earlier turns (an action, then the environment's observation); the policy
 must answer with one action ``<action>add N</action>`` (N in 1..5) that reaches the target.
-Reward (programmatic): 1 when it reaches the target, 0.2 for a well-formed action that does not, 0 otherwise, and 0 whenever the policy
-writes an ``Observation:`` itself (the environment's feedback is not its to write).
+Reward (programmatic): 1 when it reaches the target, 0.2 for a well-formed action that does not,
+0 otherwise, and 0 whenever the policy writes an ``Observation:`` itself (the environment's
+feedback is not its to write).
 
 Each arm (``seal``: λ = 0.02; ``weight0``: λ = 0, the head still runs) trains from the same weights
 with the same seed (``SealGRPOTrainer``) and writes, as verl does:
