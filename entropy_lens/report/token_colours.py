@@ -21,7 +21,8 @@ import math
 
 #: Paul Tol's colour-blind-safe sequential "YlOrBr" (light → dark): darker means higher entropy.
 PALETTE = ("#FFFFE5", "#FFF7BC", "#FEE391", "#FEC44F", "#FB9A29", "#EC7014", "#CC4C02", "#993404", "#662506")
-LIGHT_TEXT_FROM = 6  #: colours from this index on are dark: their text is white
+#: Colours from this index on take white text: the first where white has more WCAG contrast than black.
+LIGHT_TEXT_FROM = 7
 MAX_TOKENS = 600  #: pieces shown per example (an excerpt of at most ~1,200 characters)
 
 
@@ -76,9 +77,10 @@ def spans(pieces: list[dict], top: float) -> list[dict]:
 
 
 def legend(top: float) -> list[dict]:
-    """One entry per colour: ``{"colour", "lo", "hi"}`` in nats."""
+    """One entry per colour: ``{"colour", "lo", "hi"}`` in nats (only the first when ``top`` is 0)."""
     step = top / len(PALETTE)
-    return [{"colour": c, "lo": i * step, "hi": (i + 1) * step} for i, c in enumerate(PALETTE)]
+    entries = [{"colour": c, "lo": i * step, "hi": (i + 1) * step} for i, c in enumerate(PALETTE)]
+    return entries if top > 0 else entries[:1]
 
 
 def colour_examples(groups: list[dict], scored: bool) -> dict:

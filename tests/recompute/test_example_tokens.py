@@ -107,6 +107,7 @@ def test_environment_text_gets_no_entropy():
     ]
 
 
+@pytest.mark.slow
 def test_demo_checkpoint_scores_a_search_r1_output(checkpoint):
     """The real scoring path: policy text gets entropies in [0, ln V], the <information> block none."""
     response = "<search>paris & <script>x</script></search><information>Doc 1: Paris</information><answer>Paris 🙂</answer>"
