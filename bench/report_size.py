@@ -90,7 +90,8 @@ def token_examples(per_detector: int = 3, length: int = 8000, seed: int = 0) -> 
         for k in range(per_detector):
             pieces = [{"text": "ab", "entropy": [float(v)]} for v in rng.exponential(0.7, length // 2)]
             items.append({"sample_id": f"{detector}/{k}", "step": k, "split": "train", "detector": detector,
-                          "response": "ab" * (length // 2), "span_start": length // 2, "span_end": length // 2 + MATCH_MAX,
+                          "response": "ab" * (length // 2), "span_start": length // 2,
+                          "span_end": length // 2 + MATCH_MAX,
                           "tokens": pieces, "tokens_under": "/ckpt/global_step_500"})
     return items
 

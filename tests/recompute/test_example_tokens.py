@@ -110,7 +110,8 @@ def test_environment_text_gets_no_entropy():
 @pytest.mark.slow
 def test_demo_checkpoint_scores_a_search_r1_output(checkpoint):
     """The real scoring path: policy text gets entropies in [0, ln V], the <information> block none."""
-    response = "<search>paris & <script>x</script></search><information>Doc 1: Paris</information><answer>Paris 🙂</answer>"
+    response = ("<search>paris & <script>x</script></search><information>Doc 1: Paris</information>"
+                "<answer>Paris 🙂</answer>")
     rollouts = pl.DataFrame({"sample_id": ["s1"], "step": [1], "split": ["train"], "group_id": ["g"], "reward": [1.0],
                              "prompt": ["Where is the Eiffel tower?"], "response": [response]})
     pieces = score_examples(checkpoint, rollouts, device="cpu")["s1"]

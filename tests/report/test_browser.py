@@ -101,7 +101,8 @@ def test_example_tokens_are_painted_in_their_entropy_colours(tmp_path):
     image = pytest.importorskip("PIL.Image")
     from entropy_lens.report.token_colours import PALETTE
 
-    pieces = [{"text": " calm", "entropy": [0.0]}, {"text": " <script>document.title='zzzPWN'</script>", "entropy": [4.5]},
+    pieces = [{"text": " calm", "entropy": [0.0]},
+              {"text": " <script>document.title='zzzPWN'</script>", "entropy": [4.5]},
               {"text": " FORK", "entropy": [9.0]}] * 10
     item = {"sample_id": "s1", "step": 1, "split": "train", "detector": "sentence_dup",
             "response": "".join(p["text"] for p in pieces), "tokens": pieces, "tokens_under": "/ckpt"}
