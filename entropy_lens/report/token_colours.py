@@ -87,7 +87,8 @@ def colour_examples(groups: list[dict], scored: bool) -> dict:
     """Give every example with ``tokens`` its coloured excerpt (``e["tokens"]``); the page's legend.
 
     ``scored``: whether the diagnosis recomputed anything (``separation``). Returns ``{"legend",
-    "top", "checkpoints", "n_examples", "reason"}``; ``reason`` says why no token is coloured.
+    "top", "checkpoints", "n_examples", "n_tokens", "n_grouped", "reason"}``; ``reason`` says why no
+    token is coloured; ``n_grouped``: pieces of several tokens (one character).
     """
     windows = []
     for group in groups:
@@ -103,9 +104,10 @@ def colour_examples(groups: list[dict], scored: bool) -> dict:
         item["tokens"]["context"] = any(s["shade"] is None for s in item["tokens"]["spans"])
     if not windows:
         reason = ("no token entropies were recomputed for these examples" if scored else
-                  "no checkpoint was scored: `analyze --model CKPT` or `--checkpoints all` recomputes them")
+                  "no checkpoint was scored (entropy-lens analyze --model CKPT, or --checkpoints all, recomputes them)")
         return {"legend": [], "top": None, "checkpoints": [], "n_examples": 0, "reason": reason}
     checkpoints = list(dict.fromkeys(str(item.get("tokens_under")) for item in windows if item.get("tokens_under")))
-    n_tokens = sum(len(p["entropy"]) for item in windows for p in item["tokens"]["pieces"] if peak(p) is not None)
+    coloured = [p for item in windows for p in item["tokens"]["pieces"] if peak(p) is not None]
     return {"legend": legend(top), "top": top, "checkpoints": checkpoints, "n_examples": len(windows),
-            "n_tokens": n_tokens, "reason": None}
+            "n_tokens": sum(len(p["entropy"]) for p in coloured),
+            "n_grouped": sum(len(p["entropy"]) > 1 for p in coloured), "reason": None}

@@ -115,13 +115,17 @@ def test_environment_text_is_uncoloured_context():
 def test_a_character_of_several_tokens_shows_each_value_and_takes_the_highest():
     page = render_html(SCORED, pl.DataFrame(), [example([piece("🙂", 0.5, 2.0, 0.1, 0.1), piece("a", 1.0)])])
     assert ("t8", "4 tokens of one character: 0.50, 2.00, 0.10, 0.10 nats", "🙂") in spans(page)
+    assert "among the 5 tokens shown; 1 character spread over several tokens takes the highest of their tokens." in page
+    single = render_html(SCORED, pl.DataFrame(), [example([piece("a", 1.0)])])
+    assert "among the 1 token shown." in single and "spread over" not in single  # said only when true
 
 
 def test_without_recomputation_the_page_says_why():
     item = example([piece("a", 1.0)])
     del item["tokens"]
     page = render_html({}, pl.DataFrame(), [item])
-    assert "Tokens are not coloured by entropy: no checkpoint was scored: `analyze --model CKPT`" in page
+    assert ("Tokens are not coloured by entropy: no checkpoint was scored (entropy-lens analyze --model CKPT, "
+            "or --checkpoints all, recomputes them).") in page
     assert 'class="tok"' not in page
     scored = render_html(SCORED, pl.DataFrame(), [item])
     assert "Tokens are not coloured by entropy: no token entropies were recomputed for these examples." in scored
