@@ -12,7 +12,9 @@ Target: a report stays under 1 MB and renders in under 2 s at 100k steps. Usage:
     python bench/report_size.py --steps 1000 5000 20000 100000
 
 ``--separation`` adds the separation-across-checkpoints part at its largest expected size
-(500 steps × 64 rollouts × 10 checkpoints: every per-step row, ten projections; target < 5 MB)::
+(500 steps × 64 rollouts × 10 checkpoints: every per-step row, ten projections) and the examples
+with their tokens coloured by entropy (3 per detector, 8,000-character outputs of 2-character
+tokens: the most pieces an excerpt holds); target < 5 MB::
 
     python bench/report_size.py --steps 500 --separation
 """
@@ -76,7 +78,25 @@ def separation_section(n_steps: int, rollouts: int = 64, n_checkpoints: int = 10
     }
 
 
-def timed(diagnosis: dict, metrics: pl.DataFrame, naive: bool) -> tuple[float, int]:
+def token_examples(per_detector: int = 3, length: int = 8000, seed: int = 0) -> list[dict]:
+    """Flagged outputs of every detector with their tokens (``recompute.example_tokens``' shape)."""
+    import numpy as np
+
+    from entropy_lens.report.examples import MATCH_MAX, SCORE_LABELS
+
+    rng = np.random.default_rng(seed)
+    items = []
+    for detector in SCORE_LABELS:
+        for k in range(per_detector):
+            pieces = [{"text": "ab", "entropy": [float(v)]} for v in rng.exponential(0.7, length // 2)]
+            items.append({"sample_id": f"{detector}/{k}", "step": k, "split": "train", "detector": detector,
+                          "response": "ab" * (length // 2), "span_start": length // 2,
+                          "span_end": length // 2 + MATCH_MAX,
+                          "tokens": pieces, "tokens_under": "/ckpt/global_step_500"})
+    return items
+
+
+def timed(diagnosis: dict, metrics: pl.DataFrame, naive: bool, examples: list[dict]) -> tuple[float, int]:
     """Seconds to render and bytes of the page (best of 2)."""
     thin = (
         mock.patch("entropy_lens.report.figures.envelope", lambda s, v: (s, v)) if naive else mock.MagicMock()
@@ -85,7 +105,7 @@ def timed(diagnosis: dict, metrics: pl.DataFrame, naive: bool) -> tuple[float, i
     with thin:
         for _ in range(2):
             start = time.perf_counter()
-            page = render_html(diagnosis, metrics, [])
+            page = render_html(diagnosis, metrics, examples)
             best = min(best, time.perf_counter() - start)
     return best, len(page.encode())
 
@@ -98,10 +118,12 @@ def main() -> None:
     print(f"{'steps':>8} | {'naive KB':>9} {'naive s':>8} | {'thinned KB':>10} {'thinned s':>9} | size ×")
     for n_steps in args.steps:
         diagnosis, metrics = planted(n_steps)
+        examples = []
         if args.separation:
             diagnosis["separation"] = separation_section(n_steps)
-        naive_s, naive_b = timed(diagnosis, metrics, naive=True)
-        ours_s, ours_b = timed(diagnosis, metrics, naive=False)
+            examples = token_examples()
+        naive_s, naive_b = timed(diagnosis, metrics, naive=True, examples=examples)
+        ours_s, ours_b = timed(diagnosis, metrics, naive=False, examples=examples)
         naive = f"{naive_b / 1024:>9.0f} {naive_s:>8.2f}"
         ours = f"{ours_b / 1024:>10.0f} {ours_s:>9.2f}"
         print(f"{n_steps:>8} | {naive} | {ours} | {naive_b / ours_b:.1f}")

@@ -53,8 +53,10 @@ def tables_of(diagnosis: Diagnosis) -> dict[str, pl.DataFrame]:
     return tables
 
 
-def write_report(diagnosis: Diagnosis, out_dir: str | Path) -> dict[str, Path]:
+def write_report(diagnosis: Diagnosis, out_dir: str | Path, examples: list[dict] | None = None) -> dict[str, Path]:
     """Write ``report.html``, ``diagnosis.json`` and ``tables/*.parquet`` into ``out_dir``.
+
+    ``examples``: the outputs the report shows (default ``diagnosis.examples()``).
 
     Returns:
         name → path of every file written.
@@ -69,7 +71,7 @@ def write_report(diagnosis: Diagnosis, out_dir: str | Path) -> dict[str, Path]:
         out / "tables" / "rollouts.parquet", diagnosis.run.rollout_batches(), ROLLOUTS_SCHEMA
     )
     written["diagnosis.json"] = write_json(out / "diagnosis.json", payload)
-    html = render_html(payload, diagnosis.run.metrics, diagnosis.examples())
+    html = render_html(payload, diagnosis.run.metrics, diagnosis.examples() if examples is None else examples)
     written["report.html"] = write_text(out / "report.html", html)
     return written
 
@@ -115,7 +117,8 @@ def analyze(
     ``strict``, ``columns`` and ``run`` are ``read_run``'s. With ``model``, a sample of
     ``model_samples`` outputs is recomputed under that checkpoint
     (``out/recompute/``) and the diagnosis gains its ``separation`` section; ``checkpoints``
-    (``all`` or ``STEP,STEP,…``) does the same under several of the run's checkpoints.
+    (``all`` or ``STEP,STEP,…``) does the same under several of the run's checkpoints. Either way
+    the examples the report shows are scored under the last checkpoint, their tokens coloured.
 
     Returns:
         the diagnosis and the files written.
@@ -142,4 +145,10 @@ def analyze(
         diagnosis.separation = score_checkpoints(chosen, run_checkpoints(chosen, checkpoints), out / "recompute", **scoring)
     elif model is not None:
         diagnosis.separation = score_checkpoint(chosen, model, out / "recompute", **scoring)
-    return diagnosis, write_report(diagnosis, out)
+    examples = diagnosis.examples()
+    if diagnosis.separation is not None and examples:  # the examples' tokens, coloured by entropy
+        from entropy_lens.recompute.example_tokens import with_token_entropy
+
+        loading = {"device": device, "trust_checkpoint": trust_checkpoint}
+        examples = with_token_entropy(chosen, examples, diagnosis.separation["checkpoint"], **loading)
+    return diagnosis, write_report(diagnosis, out, examples)

@@ -32,6 +32,8 @@ class Encoded:
     input_ids: list[int]
     #: token spans ``[start, end)`` the policy wrote (start ≥ 1: position 0 has no prediction)
     policy: tuple[tuple[int, int], ...]
+    #: position of the output's first token (after the prompt)
+    response_start: int = 0
 
     def policy_mask(self) -> np.ndarray:
         """[T] bool: True at the positions of policy tokens."""
@@ -108,4 +110,4 @@ def _fit(tokenizer, sample_id: str, head: list[int], tail: list[int], spans, max
     policy = tuple(
         (offset + start, offset + min(end, len(tail))) for start, end in spans if start < min(end, len(tail))
     )
-    return Encoded(sample_id, list(head) + list(tail), policy)
+    return Encoded(sample_id, list(head) + list(tail), policy, offset)

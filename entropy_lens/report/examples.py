@@ -58,6 +58,7 @@ def pieces(text: str, span: tuple[int, int] | None, lo: int, hi: int) -> dict:
         "match": text[start:end],
         "after": text[end:hi],
         "match_cut": False,
+        "lo": lo,
         "shown": hi - lo,
         "cut_start": lo > 0,
         "cut_end": hi < len(text),
@@ -94,6 +95,8 @@ def example(item: dict) -> dict:
         "highlighted": span is not None,
         "excerpt": pieces(response, span, 0, len(response)) if short else excerpt(response, span),
         "full": None if short else pieces(response, span, 0, min(len(response), FULL_MAX)),
+        "tokens": item.get("tokens") if isinstance(item.get("tokens"), list) else None,
+        "tokens_under": item.get("tokens_under"),
     }
 
 

@@ -17,7 +17,7 @@ from markupsafe import Markup
 
 from entropy_lens.persistence import FINAL_DUMPS, MIN_GAP, MIN_Z
 from entropy_lens.report import examples as flagged
-from entropy_lens.report import sections, separation_section
+from entropy_lens.report import sections, separation_section, token_colours
 from entropy_lens.report.figures import PHASE_COLOURS, degeneracy_svg, logged_cosignals, phase_labels, timeline_svg
 from entropy_lens.report.series import is_number, series, whole
 from entropy_lens.report.snapshot import single_step, snapshot_svg
@@ -78,7 +78,8 @@ def render_html(diagnosis: dict, metrics: pl.DataFrame, examples: list[dict]) ->
         diagnosis: the object written to ``diagnosis.json``; any key may be missing or null.
         metrics: the run's canonical ``metrics`` table (``schema.METRICS_SCHEMA``).
         examples: flagged outputs ``{sample_id, step, split, detector, response, evidence,
-            span_start, span_end}`` (character offsets of the evidence; may be null).
+            span_start, span_end}`` (character offsets of the evidence; may be null), optionally
+            ``tokens`` (``recompute.example_tokens``) and ``tokens_under`` (the checkpoint).
 
     Returns:
         the HTML text (UTF-8 when written).
@@ -99,6 +100,7 @@ def render_html(diagnosis: dict, metrics: pl.DataFrame, examples: list[dict]) ->
     else:
         degeneracy = degeneracy_svg(per_step, shares, phases, xlim, onsets=_onsets(found))
     cosignals = logged_cosignals(metrics, phases.get("metric") or "entropy")
+    shown = flagged.grouped(examples if isinstance(examples, list) else [], detectors)
     context = {
         "cosignal_panels": len(cosignals),
         "cosignal_val": any(len(series(metrics, f"val/{name}")[0]) for name in cosignals),
@@ -118,7 +120,10 @@ def render_html(diagnosis: dict, metrics: pl.DataFrame, examples: list[dict]) ->
         "single_step": single_step(per_step),
         "companions": sections.companions(scan),
         "never_flagged": sections.never_flagged(diagnosis),
-        "examples": flagged.grouped(examples if isinstance(examples, list) else [], detectors),
+        "examples": shown,
+        "token_scale": token_colours.colour_examples(shown, bool(sections.as_dict(diagnosis.get("separation")))),
+        "token_palette": token_colours.PALETTE,
+        "light_text_from": token_colours.LIGHT_TEXT_FROM,
         "provenance": sections.provenance(diagnosis),
         "phase_colours": PHASE_COLOURS,
         "final_dumps": FINAL_DUMPS,

@@ -93,3 +93,28 @@ def test_single_step_dump_shows_bars(tmp_path):
     rows = np.flatnonzero(bars.sum(axis=1))
     widths = sorted({int(bars[r].sum()) for r in rows if bars[r].sum() > 20})
     assert widths[-1] == pytest.approx(2 * widths[0], rel=0.05)
+
+
+def test_example_tokens_are_painted_in_their_entropy_colours(tmp_path):
+    """Tokens coloured by entropy render: the darkest and a middle colour are painted, the DOM keeps
+    each token's title, and a ``<script>`` token stays text."""
+    image = pytest.importorskip("PIL.Image")
+    from entropy_lens.report.token_colours import PALETTE
+
+    pieces = [{"text": " calm", "entropy": [0.0]},
+              {"text": " <script>document.title='zzzPWN'</script>", "entropy": [4.5]},
+              {"text": " FORK", "entropy": [9.0]}] * 10
+    item = {"sample_id": "s1", "step": 1, "split": "train", "detector": "sentence_dup",
+            "response": "".join(p["text"] for p in pieces), "tokens": pieces, "tokens_under": "/ckpt"}
+    separation = {"checkpoint": "/ckpt", "split": "val", "n_samples": 1, "mean_policy_entropy": 1.0, "overall": {}}
+    page = tmp_path / "report.html"
+    page.write_text(render_html({"separation": separation}, None, [item]), encoding="utf-8")
+    dom = chromium(tmp_path, page, "--dump-dom", "--virtual-time-budget=2000")
+    assert "zzzPWN" not in dom.split("<title>")[1].split("</title>")[0] and "<script" not in dom
+    assert dom.count('<span class="t8" title="9.00 nats"> FORK</span>') == 10
+    shot = tmp_path / "report.png"
+    chromium(tmp_path, page, f"--screenshot={shot}", "--window-size=1280,2400")
+    pixels = np.asarray(image.open(shot).convert("RGB"), dtype=float)
+    for colour in (PALETTE[8], PALETTE[4]):
+        painted = np.abs(pixels - shaded(colour, 1.0)).max(axis=2) <= 6
+        assert painted.sum() > 1_000, colour  # 10 token backgrounds (and the legend's swatch)

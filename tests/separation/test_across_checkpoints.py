@@ -59,6 +59,9 @@ def test_analyze_checkpoints_all(demo_run, tmp_path):
     assert separation["overall"]["probe_auroc"] == separation["by_checkpoint"][-1]["probe_auroc"]
     page = (out / "report.html").read_text()
     assert 'id="separation-trend"' in page and separation["early_warning"]["sentence"].split(":")[0] in page
+    scale = page.split('id="token-scale"')[1].split("</p>")[0]  # the examples' tokens, under the last checkpoint
+    assert "coloured by their entropy recomputed under" in scale and "global_step_300" in scale
+    assert "global_step_150" not in scale and page.count('class="tok"') == page.count('<article class="example">')
 
 
 def test_recompute_needs_model_or_checkpoints(demo_run, tmp_path):
