@@ -112,14 +112,16 @@ def tiny(tmp_path_factory):
 
 
 def _recompute(launcher: list[str], model: Path, run: Path, out: Path, *extra: str) -> subprocess.CompletedProcess:
-    args = [*launcher, "-m", "entropy_lens", "recompute", str(run), "--model", str(model), "--out", str(out),
+    """``launcher`` ending in ``-m entropy_lens`` or a script; ``recompute`` on the tiny model and run."""
+    args = [*launcher, "recompute", str(run), "--model", str(model), "--out", str(out),
             "--device", "cpu", "--max-length", "128", *extra]
     # one thread per process, as torchrun sets: the same matmul reduction order in every process
     env = os.environ | {"OMP_NUM_THREADS": "1", "PYTHONPATH": str(ROOT / "tests")}
     return subprocess.run(args, capture_output=True, text=True, env=env, cwd=ROOT, timeout=300)
 
 
-TORCHRUN = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", "2"]
+PYTHON = [sys.executable, "-m", "entropy_lens"]
+TORCHRUN = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", "2", "-m", "entropy_lens"]
 
 
 @pytest.mark.slow
@@ -127,7 +129,7 @@ def test_two_processes_write_what_one_process_writes(tiny, tmp_path):
     """Token budget 1: every forward pass holds one sequence, so both runs do the same arithmetic and
     the outputs are equal exactly (with larger budgets batches differ: equal to float32 rounding)."""
     model, run = tiny
-    one = _recompute([sys.executable], model, run, tmp_path / "one", "--token-budget", "1")
+    one = _recompute(PYTHON, model, run, tmp_path / "one", "--token-budget", "1")
     two = _recompute(TORCHRUN, model, run, tmp_path / "two", "--token-budget", "1")
     assert one.returncode == 0, one.stderr
     assert two.returncode == 0, two.stderr
@@ -149,7 +151,7 @@ def test_two_processes_write_what_one_process_writes(tiny, tmp_path):
 @pytest.mark.slow
 def test_two_processes_default_budget_within_float32(tiny, tmp_path):
     model, run = tiny
-    one = _recompute([sys.executable], model, run, tmp_path / "one")
+    one = _recompute(PYTHON, model, run, tmp_path / "one")
     two = _recompute(TORCHRUN, model, run, tmp_path / "two")
     assert one.returncode == 0 and two.returncode == 0, two.stderr
     a, b = pl.read_parquet(tmp_path / "one" / "tokens.parquet"), pl.read_parquet(tmp_path / "two" / "tokens.parquet")
@@ -158,3 +160,34 @@ def test_two_processes_default_budget_within_float32(tiny, tmp_path):
         np.testing.assert_allclose(a[column].to_numpy(), b[column].to_numpy(), rtol=0, atol=1e-5)
     pooled = np.load(tmp_path / "one" / "hidden.npz")["pooled"], np.load(tmp_path / "two" / "hidden.npz")["pooled"]
     np.testing.assert_allclose(*pooled, rtol=0, atol=1e-5)
+
+
+BROKEN_RANK_1 = """
+import os
+from entropy_lens.recompute import scoring
+
+if os.environ["RANK"] == "1":
+    def broken(*args, **kwargs):
+        raise RuntimeError("injected failure on rank 1")
+        yield
+
+    scoring.score = broken
+
+from entropy_lens.cli.main import app
+
+app(prog_name="entropy-lens")
+"""
+
+
+@pytest.mark.slow
+def test_a_failing_rank_leaves_no_output(tiny, tmp_path):
+    """Rank 1 fails while scoring: rank 0 prints one Error: line naming it; no output, no parts left."""
+    model, run = tiny
+    script = tmp_path / "broken.py"
+    script.write_text(BROKEN_RANK_1)
+    failed = _recompute([*TORCHRUN[:-2], str(script)], model, run, tmp_path / "out")
+    assert failed.returncode != 0
+    errors = [line for line in failed.stderr.splitlines() if line.startswith("Error: ")]
+    assert len(errors) == 1, failed.stderr
+    assert "rank 1 (host " in errors[0] and "RuntimeError: injected failure on rank 1" in errors[0]
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [".entropy-lens-output"]
