@@ -111,10 +111,11 @@ def tiny(tmp_path_factory):
     return save_hf(root / "model", tiny_model(3)), _run(root / "run")
 
 
-def _recompute(launcher: list[str], model: Path, run: Path, out: Path, *extra: str) -> subprocess.CompletedProcess:
-    """``launcher`` ending in ``-m entropy_lens`` or a script; ``recompute`` on the tiny model and run."""
-    args = [*launcher, "recompute", str(run), "--model", str(model), "--out", str(out),
-            "--device", "cpu", "--max-length", "128", *extra]
+def _recompute(launcher: list[str], model: Path | None, run: Path, out: Path, *extra: str) -> subprocess.CompletedProcess:
+    """``launcher`` ending in ``-m entropy_lens`` or a script; ``recompute`` of ``run`` under ``model``."""
+    chosen = ["--model", str(model)] if model else []
+    args = [*launcher, "recompute", str(run), *chosen, "--out", str(out), "--device", "cpu", "--max-length", "128",
+            *extra]
     # one thread per process, as torchrun sets: the same matmul reduction order in every process
     env = os.environ | {"OMP_NUM_THREADS": "1", "PYTHONPATH": str(ROOT / "tests")}
     return subprocess.run(args, capture_output=True, text=True, env=env, cwd=ROOT, timeout=300)
@@ -191,3 +192,20 @@ def test_a_failing_rank_leaves_no_output(tiny, tmp_path):
     assert len(errors) == 1, failed.stderr
     assert "rank 1 (host " in errors[0] and "RuntimeError: injected failure on rank 1" in errors[0]
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [".entropy-lens-output"]
+
+
+@pytest.mark.slow
+def test_two_processes_across_checkpoints(demo_run, tmp_path):
+    """`--checkpoints all` under torchrun: every rank loads each checkpoint; rank 0 merges each folder."""
+    args = ("--checkpoints", "all", "--split", "val", "--max-samples", "10", "--token-budget", "1")
+    one = _recompute(PYTHON, None, demo_run, tmp_path / "one", *args)
+    two = _recompute(TORCHRUN, None, demo_run, tmp_path / "two", *args)
+    assert one.returncode == 0 and two.returncode == 0, two.stderr
+    assert [c["step"] for c in json.loads(two.stdout)["checkpoints"]] == [150, 300]
+    for step in (150, 300):
+        a, b = tmp_path / "one" / f"checkpoint_{step}", tmp_path / "two" / f"checkpoint_{step}"
+        assert sorted(p.name for p in b.iterdir()) == sorted(p.name for p in a.iterdir())
+        for name in ("tokens.parquet", "samples.parquet"):
+            assert pl.read_parquet(a / name).equals(pl.read_parquet(b / name), null_equal=True)
+        assert (a / "separation.json").read_text() == (b / "separation.json").read_text()
+    assert json.loads((tmp_path / "two" / "checkpoints.json").read_text())["tokenisations"] == 1
