@@ -162,4 +162,4 @@ class RankFailed(EntropyLensError):
 
     def __init__(self, path: Path | str, reason: str):
         self.path = Path(path)
-        super().__init__(f"{path}: {reason}; nothing was written")
+        super().__init__(f"{path}: {reason}")

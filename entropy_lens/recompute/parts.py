@@ -98,7 +98,7 @@ def _check_done(out: Path, folder: Path, record: dict) -> None:
         state = "is missing" if done is None else "is stale (from another run)"
         raise RankFailed(out, f"rank {record['rank']} (host {record['host']}) wrote its part, but here {folder} "
                          f"{state}: --out must be one folder every node sees (a shared filesystem such as NFS "
-                         "or Lustre), not a path on each node's local disk")
+                         "or Lustre), not a path on each node's local disk; the outputs were not written")
 
 
 def _row_groups(file: pq.ParquetFile, table: pl.DataFrame) -> dict:

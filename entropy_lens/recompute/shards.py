@@ -124,7 +124,8 @@ def agree(world: World, where, error: BaseException | None, record: dict | None 
     failed = [status for status in statuses if status["error"]]
     if failed:
         first = failed[0]
-        raise RankFailed(where, f"rank {first['rank']} (host {first['host']}) failed: {first['error']}")
+        raise RankFailed(where, f"rank {first['rank']} (host {first['host']}) failed: {first['error']}; "
+                         "the outputs were not written")
     return statuses
 
 

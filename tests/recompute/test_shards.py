@@ -80,7 +80,7 @@ def test_missing_part_says_the_folder_is_not_shared(tmp_path):
     folder = tmp_path / PARTS / "rank-1"
     folder.mkdir(parents=True)
     (folder / "done.json").write_text(json.dumps({"nonce": "old", "n_samples": 3}))
-    with pytest.raises(RankFailed, match="is stale"):
+    with pytest.raises(RankFailed, match="is stale.*; the outputs were not written$"):
         read_parts(tmp_path, [record])
 
 
@@ -191,6 +191,7 @@ def test_a_failing_rank_leaves_no_output(tiny, tmp_path):
     errors = [line for line in failed.stderr.splitlines() if line.startswith("Error: ")]
     assert len(errors) == 1, failed.stderr
     assert "rank 1 (host " in errors[0] and "RuntimeError: injected failure on rank 1" in errors[0]
+    assert errors[0].endswith("; the outputs were not written")
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [".entropy-lens-output"]
 
 
@@ -208,4 +209,7 @@ def test_two_processes_across_checkpoints(demo_run, tmp_path):
         for name in ("tokens.parquet", "samples.parquet"):
             assert pl.read_parquet(a / name).equals(pl.read_parquet(b / name), null_equal=True)
         assert (a / "separation.json").read_text() == (b / "separation.json").read_text()
+        hidden = np.load(a / "hidden.npz"), np.load(b / "hidden.npz")
+        for key in ("sample_id", "layers", "pooled"):
+            np.testing.assert_array_equal(hidden[0][key], hidden[1][key])
     assert json.loads((tmp_path / "two" / "checkpoints.json").read_text())["tokenisations"] == 1
