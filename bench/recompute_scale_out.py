@@ -10,9 +10,13 @@ run's outputs, measured in the same run:
 Wall time includes interpreter start, model loading, tokenisation and the merge; ``scoring s`` is
 the summary's ``seconds`` (scoring plus merge, rank 0). The machine's load average is printed
 before and after (a shared machine's other jobs change the figures). The largest per-token
-difference from the 1-process output is printed too. Usage::
+difference from the 1-process output is printed too.
 
-    python bench/recompute_scale_out.py --samples 96 --hidden 256 --layers 4 --procs 2
+Second table: what the merge costs on its own (every run, one process included, copies
+``tokens.parquet`` once into ``samples.parquet`` order), against writing the part, for
+``--merge-sequences`` synthetic sequences of 500 tokens in shuffled order. Usage::
+
+    python bench/recompute_scale_out.py --samples 64 --hidden 256 --layers 4 --procs 2
 """
 
 from __future__ import annotations
@@ -29,6 +33,9 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 import torch
+
+from entropy_lens.recompute.parts import merge_tokens, part_folder, read_parts, write_part
+from entropy_lens.recompute.scoring import Scored
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO = ROOT / "data" / "demo_run"
@@ -59,12 +66,38 @@ def timed(launcher: list[str], model: Path, out: Path, samples: int, env: dict) 
     return time.perf_counter() - started, json.loads(done.stdout)
 
 
+def merge_cost(folder: Path, n: int, length: int = 500) -> tuple[float, float]:
+    """Seconds to write one part of ``n`` sequences, and to merge it in shuffled sample order."""
+    rng = np.random.default_rng(0)
+    policy = np.arange(length) >= length // 5
+
+    def scored():
+        for i in range(n):
+            entropy = rng.random(length).astype(np.float32)
+            yield Scored(f"s{i}", np.arange(length), policy, entropy, -entropy, np.zeros((1, 8), np.float32))
+
+    def row(item) -> dict:
+        return {"sample_id": item.sample_id, "n_tokens": length, "n_policy": int(policy.sum()),
+                "mean_entropy": 0.0, "mean_logprob": 0.0, "sum_logprob": 0.0}
+
+    started = time.perf_counter()
+    record = write_part(part_folder(folder, 0), scored(), n, row, 1)
+    written = time.perf_counter()
+    rows, _, sources = read_parts(folder, [record | {"rank": 0, "host": "here"}])
+    ids = rows["sample_id"].to_list()
+    np.random.default_rng(1).shuffle(ids)
+    merging = time.perf_counter()
+    merge_tokens(folder / "tokens.parquet", sources, ids)
+    return written - started, time.perf_counter() - merging
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--samples", type=int, default=96)
     parser.add_argument("--hidden", type=int, default=256)
     parser.add_argument("--layers", type=int, default=4)
     parser.add_argument("--procs", type=int, default=2)
+    parser.add_argument("--merge-sequences", type=int, default=2000)
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="el-scale-bench-"))
     model = save_model(work / "model", args.hidden, args.layers)
@@ -84,6 +117,10 @@ def main() -> None:
         diff = float(np.nanmax(np.abs(entropy - reference)))
         print(f"| {name} | {wall:.1f} | {summary['seconds']:.1f} | {summary['n_tokens']} | "
               f"{summary['n_tokens'] / wall:.0f} | {diff:.1e} |")
+    write, merge = merge_cost(work / "merge", args.merge_sequences)
+    tokens = args.merge_sequences * 500
+    print(f"\n| tokens | write the part s | merge (copy in sample order) s |\n|---|---|---|\n"
+          f"| {tokens} | {write:.2f} | {merge:.2f} |")
     print(f"load average after: {os.getloadavg()}")
 
 
