@@ -21,7 +21,7 @@ from entropy_lens.errors import CheckpointNotFound, InvalidInput
 from entropy_lens.outputs import check_out_dir, write_json
 from entropy_lens.progress import track
 from entropy_lens.recompute.score_rollouts import encode_rollouts, score_encoded
-from entropy_lens.recompute.shards import World, agree, joined, rank_device, world_from_env
+from entropy_lens.recompute.shards import World, fail, joined, rank_device, world_from_env
 from entropy_lens.run import Run
 
 
@@ -119,8 +119,8 @@ def _score_one(step, path, rollouts, out: Path, cache: dict, max_length: int, lo
         encoded, restored = cache[key]
         encoded_at = time.perf_counter()
         folder.mkdir(parents=True, exist_ok=True)
-    except Exception as exc:  # the other ranks wait in score_encoded's agree()
-        agree(world, folder, exc)
+    except Exception as exc:  # the other ranks wait in score_encoded's agree() and share()
+        fail(world, folder, exc)
     summary = score_encoded(model, tokenizer, encoded, rollouts, folder, world=world, **scoring)
     return (
         {"step": step, "path": str(path), "chat_template_restored": restored, "tokenised": tokenised}

@@ -25,7 +25,16 @@ from entropy_lens.errors import NoRollouts
 from entropy_lens.outputs import check_out_dir, write_atomically, write_json, write_parquet
 from entropy_lens.recompute.encoding import Encoded, encode
 from entropy_lens.recompute.parts import PARTS, merge_tokens, part_folder, read_parts, write_part
-from entropy_lens.recompute.shards import World, agree, balanced_shards, joined, rank_device, share, world_from_env
+from entropy_lens.recompute.shards import (
+    World,
+    agree,
+    balanced_shards,
+    fail,
+    joined,
+    rank_device,
+    share,
+    world_from_env,
+)
 from entropy_lens.rollout_store import SORT_KEYS
 from entropy_lens.run import Run
 from entropy_lens.separation import correctness_labels, separation_scores
@@ -99,8 +108,8 @@ def recompute(
                                            trust_checkpoint=trust_checkpoint)
             started = time.perf_counter()
             encoded, restored = encode_rollouts(tokenizer, rollouts, max_length=max_length)
-        except Exception as exc:  # the other ranks wait in score_encoded's agree()
-            agree(world, out, exc)
+        except Exception as exc:  # the other ranks wait in score_encoded's agree() and share()
+            fail(world, out, exc)
         summary = score_encoded(model, tokenizer, encoded, rollouts, out, world=world, **scoring)
     summary["seconds_tokenising"] = time.perf_counter() - started - summary["seconds"]
     return summary | {"chat_template_restored": restored}

@@ -129,6 +129,15 @@ def agree(world: World, where, error: BaseException | None, record: dict | None 
     return statuses
 
 
+def fail(world: World, where, error: BaseException) -> None:
+    """This rank failed before scoring: join the two exchanges the other ranks are in (``agree``,
+    ``share``), so that none waits forever, and raise ``error``."""
+    try:
+        agree(world, where, error)
+    except Exception as raised:
+        share(world, where, None, raised)
+
+
 def share(world: World, where, result: dict | None, error: BaseException | None) -> dict:
     """Rank 0's ``result`` on every rank; rank 0's error is raised on rank 0 and a ``RankFailed`` elsewhere."""
     if world.size == 1:

@@ -165,6 +165,7 @@ def test_two_processes_default_budget_within_float32(tiny, tmp_path):
 
 BROKEN_RANK_1 = """
 import os
+import entropy_lens.models
 from entropy_lens.recompute import scoring
 
 if os.environ["RANK"] == "1":
@@ -172,7 +173,7 @@ if os.environ["RANK"] == "1":
         raise RuntimeError("injected failure on rank 1")
         yield
 
-    scoring.score = broken
+    setattr({module}, "{name}", broken)
 
 from entropy_lens.cli.main import app
 
@@ -181,11 +182,13 @@ app(prog_name="entropy-lens")
 
 
 @pytest.mark.slow
-def test_a_failing_rank_leaves_no_output(tiny, tmp_path):
-    """Rank 1 fails while scoring: rank 0 prints one Error: line naming it; no output, no parts left."""
+@pytest.mark.parametrize("module, name", [("scoring", "score"), ("entropy_lens.models", "load_policy")])
+def test_a_failing_rank_leaves_no_output(tiny, tmp_path, module, name):
+    """Rank 1 fails while scoring, or before (loading): rank 0 prints one Error: line naming it, no
+    rank waits forever, and there is no output and no part left."""
     model, run = tiny
     script = tmp_path / "broken.py"
-    script.write_text(BROKEN_RANK_1)
+    script.write_text(BROKEN_RANK_1.format(module=module, name=name))
     failed = _recompute([*TORCHRUN[:-2], str(script)], model, run, tmp_path / "out")
     assert failed.returncode != 0
     errors = [line for line in failed.stderr.splitlines() if line.startswith("Error: ")]
