@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import shutil
+from pathlib import Path
 
 import polars as pl
 import pytest
@@ -16,6 +18,7 @@ from entropy_lens.models import DEVICE_MAPS, load_policy
 from entropy_lens.recompute.score_rollouts import recompute, select_rollouts
 
 CHECKPOINT = "checkpoints/verl_agent_alfworld/grpo_tinyllama_demo/global_step_150"
+RUN = Path(__file__).resolve().parents[1] / "fixtures" / "verl" / "run"
 
 
 def test_device_maps_are_documented_choices():
@@ -47,3 +50,23 @@ def test_command_line(demo_run, tmp_path):
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["n_samples"] == 3
+
+
+def test_analyze_passes_device_map_to_the_loader(tmp_path, monkeypatch):
+    """`analyze --model … --device-map auto` hands `auto` to `models.load_policy`."""
+    import entropy_lens.models
+    from entropy_lens.errors import CheckpointNotFound
+
+    seen = {}
+
+    def loader(path, **options):
+        seen.update(options)
+        raise CheckpointNotFound(path, "stopped by the test after the options were seen")
+
+    monkeypatch.setattr(entropy_lens.models, "load_policy", loader)
+    run = tmp_path / "run"
+    shutil.copytree(RUN, run)
+    result = CliRunner().invoke(app, ["analyze", str(run), "--out", str(tmp_path / "o"), "--model", str(run),
+                                      "--device-map", "auto"])
+    assert result.exit_code == 1 and "stopped by the test" in result.stderr, result.output
+    assert seen["device_map"] == "auto"
