@@ -71,8 +71,7 @@ def read_parts(out: Path, records: list[dict]) -> tuple[pl.DataFrame, dict[str, 
         table = pl.read_parquet(folder / "samples.parquet")
         states = np.load(folder / "pooled.npy")
         pooled.update(zip(table["sample_id"].to_list(), states))
-        file = pq.ParquetFile(folder / "tokens.parquet")
-        sources.update(_row_groups(file, table))
+        sources.update(_row_groups(folder / "tokens.parquet", table))
         tables.append(table)
     return pl.concat(tables), pooled, sources
 
@@ -101,15 +100,18 @@ def _check_done(out: Path, folder: Path, record: dict) -> None:
                          "or Lustre), not a path on each node's local disk; the outputs were not written")
 
 
-def _row_groups(file: pq.ParquetFile, table: pl.DataFrame) -> dict:
+def _row_groups(path: Path, table: pl.DataFrame) -> dict:
     """``{sample_id: (file, [row group, …])}``: each sample's tokens were written as whole row groups."""
+    file = pq.ParquetFile(path)
     sizes = [file.metadata.row_group(i).num_rows for i in range(file.num_row_groups)]
     found, group = {}, 0
     for sample_id, n_tokens in zip(table["sample_id"].to_list(), table["n_tokens"].to_list()):
         taken, rows = [], 0
-        while rows < n_tokens:
+        while rows < n_tokens and group < len(sizes):
             taken.append(group)
             rows += sizes[group]
             group += 1
+        if rows != n_tokens:
+            raise RankFailed(path, f"{sample_id}: {rows} token rows in the part, not {n_tokens}")
         found[sample_id] = (file, taken)
     return found

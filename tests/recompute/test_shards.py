@@ -216,3 +216,27 @@ def test_two_processes_across_checkpoints(demo_run, tmp_path):
         for key in ("sample_id", "layers", "pooled"):
             np.testing.assert_array_equal(hidden[0][key], hidden[1][key])
     assert json.loads((tmp_path / "two" / "checkpoints.json").read_text())["tokenisations"] == 1
+
+
+def test_a_part_whose_tokens_do_not_add_up_is_refused(tmp_path):
+    from entropy_lens.recompute.parts import merge_tokens, part_folder, write_part
+    from entropy_lens.recompute.scoring import Scored
+
+    def scored(n):
+        policy = np.array([False, True, True])
+        return [Scored(f"s{i}", np.arange(3), policy, np.ones(3, np.float32), -np.ones(3, np.float32),
+                       np.zeros((1, 4), np.float32)) for i in range(n)]
+
+    def row(item):
+        return {"sample_id": item.sample_id, "n_tokens": 3, "n_policy": 2, "mean_entropy": 1.0,
+                "mean_logprob": -1.0, "sum_logprob": -2.0}
+
+    record = write_part(part_folder(tmp_path, 0), scored(2), 2, row, 1) | {"rank": 0, "host": "here"}
+    rows, pooled, sources = read_parts(tmp_path, [record])
+    assert rows["sample_id"].to_list() == ["s0", "s1"] and pooled["s1"].shape == (1, 4)
+    merge_tokens(tmp_path / "tokens.parquet", sources, ["s1", "s0"])  # any order asked for
+    assert pl.read_parquet(tmp_path / "tokens.parquet")["sample_id"].to_list() == ["s1"] * 3 + ["s0"] * 3
+    table = pl.read_parquet(part_folder(tmp_path, 0) / "samples.parquet").with_columns(n_tokens=pl.lit(4, pl.Int64))
+    table.write_parquet(part_folder(tmp_path, 0) / "samples.parquet")
+    with pytest.raises(RankFailed, match="s0: 6 token rows in the part, not 4"):
+        read_parts(tmp_path, [record])
