@@ -11,6 +11,7 @@ import typer
 from entropy_lens.cli.options import (
     Columns,
     Device,
+    DeviceMap,
     Env,
     Quiet,
     RunName,
@@ -55,6 +56,7 @@ def analyze(
         int, typer.Option(min=1, metavar="N", help="Outputs to score with --model / --checkpoints.")
     ] = 512,
     device: Device = "auto",
+    device_map: DeviceMap = None,
     trust_checkpoint: TrustCheckpoint = False,
     quiet: Quiet = False,
 ) -> None:
@@ -68,7 +70,7 @@ def analyze(
         diagnosis, written = analyze_run(
             run_dir, out, metric=metric, sensitivity=sensitivity, env=env, strict=strict, columns=columns,
             run=run, model=model, checkpoints=checkpoints, model_samples=model_samples, device=device,
-            trust_checkpoint=trust_checkpoint,
+            device_map=device_map and device_map.value,            trust_checkpoint=trust_checkpoint,
         )
     warn_problems(diagnosis.run)
     for note in diagnosis.run.notes + diagnosis.notes:

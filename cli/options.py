@@ -2,8 +2,8 @@
 
 ``--strict``, ``--columns`` and ``--run`` map to the keyword arguments of the same name of
 ``entropy_lens.read_run``; ``--quiet`` hides the progress bars (``entropy_lens.progress``);
-``--sensitivity`` is ``phases_of_run``'s, ``--env`` the detectors', ``--device`` and
-``--trust-checkpoint`` ``models.load_policy``'s.
+``--sensitivity`` is ``phases_of_run``'s, ``--env`` the detectors', ``--device``, ``--device-map``
+and ``--trust-checkpoint`` ``models.load_policy``'s.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ import typer
 
 from entropy_lens import progress
 from entropy_lens.environments import ENVIRONMENTS
+from entropy_lens.models import DEVICE_MAPS
 from entropy_lens.readers.columns import ROLLOUT_FIELDS, parse_columns
 
 
@@ -138,6 +139,17 @@ class Split(str, Enum):
 
 
 Device = Annotated[str, typer.Option(callback=_device, help="Device for the model: auto, cpu, cuda, cuda:1, ….")]
+
+DeviceMapName = Enum("DeviceMapName", {name: name for name in DEVICE_MAPS}, type=str)
+
+DeviceMap = Annotated[
+    DeviceMapName | None,
+    typer.Option(
+        "--device-map",
+        help="auto: spread the model's layers over all GPUs of this node (accelerate), for a model larger "
+        "than one GPU; replaces --device.",
+    ),
+]
 
 TrustCheckpoint = Annotated[
     bool, typer.Option("--trust-checkpoint", help="Allow full unpickling of .pt shards (only for files you trust).")

@@ -8,14 +8,25 @@ from typing import Annotated
 
 import typer
 
-from entropy_lens.cli.options import Columns, Device, Quiet, RunName, Split, Strict, TrustCheckpoint, progress_unless
+from entropy_lens.cli.options import (
+    Columns,
+    Device,
+    DeviceMap,
+    Quiet,
+    RunName,
+    Split,
+    Strict,
+    TrustCheckpoint,
+    progress_unless,
+)
 from entropy_lens.cli.output import print_json, warn_problems
-from entropy_lens.errors import InvalidInput
+from entropy_lens.errors import EntropyLensError, InvalidInput
 from entropy_lens.outputs import check_out_dir, mark
 from entropy_lens.readers import read_run
 from entropy_lens.recompute.across_checkpoints import recompute_checkpoints, run_checkpoints
 from entropy_lens.recompute.score_rollouts import OUR_FILES, select_rollouts
 from entropy_lens.recompute.score_rollouts import recompute as recompute_rollouts
+from entropy_lens.recompute.shards import world_from_env
 
 
 class Dtype(str, Enum):
@@ -65,6 +76,7 @@ def recompute(
         int, typer.Option(min=2, metavar="TOKENS", help="Longest sequence; prompts lose their start.")
     ] = 8192,
     device: Device = "auto",
+    device_map: DeviceMap = None,
     dtype: Annotated[Dtype, typer.Option(help="Model dtype (auto: the checkpoint's; float32 on CPU).")] = Dtype.auto,
     label_rule: Annotated[LabelRule, typer.Option(help="What makes an output correct.")] = LabelRule.auto,
     trust_checkpoint: TrustCheckpoint = False,
@@ -78,24 +90,35 @@ def recompute(
 
     In Python: ``entropy_lens.recompute.score_rollouts.recompute(model, rollouts_table, out_dir)`` and
     ``entropy_lens.recompute.across_checkpoints.recompute_checkpoints(checkpoints, rollouts_table, out_dir)``.
+    Under torchrun (`torchrun --nproc-per-node N -m entropy_lens recompute …`) each rank scores a
+    token-balanced shard and rank 0 writes the same files.
     """
-    if (model is None) == (checkpoints is None):
-        raise InvalidInput(rollouts, "give exactly one of --model CKPT and --checkpoints all|STEP,STEP,…")
-    if model is not None:  # --checkpoints: recompute_checkpoints checks its own files
-        check_out_dir(out, OUR_FILES)
     options = {"token_budget": token_budget, "chunk_size": chunk_size, "max_length": max_length, "device": device,
-               "dtype": dtype.value, "label_rule": label_rule.value, "trust_checkpoint": trust_checkpoint}
-    with progress_unless(quiet):
-        chosen_run = read_run(rollouts, strict=strict, columns=columns, run=run)
-        warn_problems(chosen_run)
-        chosen = select_rollouts(chosen_run, split=split.value, steps=step, max_samples=max_samples)
-        if checkpoints is not None:
-            result = recompute_checkpoints(run_checkpoints(chosen_run, checkpoints), chosen, mark(out), **options)
-            print_json({"checkpoints": [_brief(s) for s in result["checkpoints"]],
-                        "tokenisations": result["tokenisations"], "out": str(out)})
-            return
-        summary = recompute_rollouts(model, chosen, mark(out), **options)
-    print_json(_brief(summary) | {"out": str(out)})
+               "device_map": device_map and device_map.value, "dtype": dtype.value, "label_rule": label_rule.value,
+               "trust_checkpoint": trust_checkpoint}
+    main = world_from_env().is_main  # under torchrun only rank 0 shows progress, prints and reports errors
+    try:
+        if (model is None) == (checkpoints is None):
+            raise InvalidInput(rollouts, "give exactly one of --model CKPT and --checkpoints all|STEP,STEP,…")
+        if model is not None:  # --checkpoints: recompute_checkpoints checks its own files
+            check_out_dir(out, OUR_FILES)
+        with progress_unless(quiet or not main):
+            chosen_run = read_run(rollouts, strict=strict, columns=columns, run=run)
+            if main:
+                warn_problems(chosen_run)
+            chosen = select_rollouts(chosen_run, split=split.value, steps=step, max_samples=max_samples)
+            if checkpoints is not None:
+                result = recompute_checkpoints(run_checkpoints(chosen_run, checkpoints), chosen, mark(out), **options)
+                shown = {"checkpoints": [_brief(s) for s in result["checkpoints"]],
+                         "tokenisations": result["tokenisations"], "out": str(out)}
+            else:
+                shown = _brief(recompute_rollouts(model, chosen, mark(out), **options)) | {"out": str(out)}
+    except EntropyLensError:
+        if main:
+            raise
+        raise typer.Exit(1) from None
+    if main:
+        print_json(shown)
 
 
 def _brief(summary: dict) -> dict:

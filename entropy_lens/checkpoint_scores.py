@@ -56,6 +56,7 @@ def score_checkpoints(
     *,
     max_samples: int = 512,
     device: str = "auto",
+    device_map: str | None = None,
     trust_checkpoint: bool = False,
     phases: dict | None = None,
     projection: str = "pca",
@@ -72,7 +73,9 @@ def score_checkpoints(
     from entropy_lens.separation.projection import projection_2d
 
     chosen = sample_outputs(run, max_samples)
-    result = recompute_checkpoints(checkpoints, chosen, out_dir, device=device, trust_checkpoint=trust_checkpoint)
+    result = recompute_checkpoints(
+        checkpoints, chosen, out_dir, device=device, device_map=device_map, trust_checkpoint=trust_checkpoint
+    )
     out = Path(out_dir)
     text_auroc = None
     by_checkpoint, token_frames = [], []

@@ -155,3 +155,11 @@ class UntrustedCheckpoint(EntropyLensError):
             f"{path}: refused by the safe loader (weights_only=True: {detail}). Unpickling can run "
             "arbitrary code; if you trust this file, pass --trust-checkpoint (Python: trust_checkpoint=True)."
         )
+
+
+class RankFailed(EntropyLensError):
+    """Under torchrun, another process (rank) failed or its part of the output cannot be read."""
+
+    def __init__(self, path: Path | str, reason: str):
+        self.path = Path(path)
+        super().__init__(f"{path}: {reason}")

@@ -25,6 +25,10 @@ from entropy_lens.readers.checkpoints import Checkpoint, has_hf_weights, shard_f
 
 DTYPES = ("auto", "bfloat16", "float16", "float32")
 
+#: ``device_map`` strategies: ``auto`` spreads the layers over this node's GPUs (accelerate's
+#: big-model inference, ``from_pretrained(device_map="auto")``); CPU alone when there is no GPU.
+DEVICE_MAPS = ("auto",)
+
 
 def resolve_checkpoint(path: str | Path) -> Path:
     """The HF folder, FSDP shard folder or ``.gguf`` file to load for ``path``.
@@ -63,7 +67,12 @@ def _found(root: Path, info: Checkpoint | None) -> str:
 
 
 def load_policy(
-    path: str | Path, *, dtype: str = "auto", device: str = "cpu", trust_checkpoint: bool = False
+    path: str | Path,
+    *,
+    dtype: str = "auto",
+    device: str = "cpu",
+    device_map: str | None = None,
+    trust_checkpoint: bool = False,
 ) -> tuple:
     """Load ``(model, tokenizer)`` in eval mode from anything ``resolve_checkpoint`` accepts.
 
@@ -71,7 +80,9 @@ def load_policy(
         path: HF folder, checkpoint folder, trainer checkpoint directory, shard folder or ``.gguf``.
         dtype: ``auto`` (the checkpoint's own dtype on an accelerator, float32 on CPU), ``bfloat16``,
             ``float16`` or ``float32``.
-        device: ``cpu``, ``cuda``, ``cuda:1``, … or ``auto`` (CUDA when available).
+        device: ``cpu``, ``cuda``, ``cuda:1``, … or ``auto`` (CUDA when available); ignored with ``device_map``.
+        device_map: ``auto``: the model's layers spread over every GPU of the node (``spread``), for
+            models larger than one GPU; ``None``: all of it on ``device``.
         trust_checkpoint: unpickle ``.pt`` shards fully (``weights_only=False``): only for files you trust.
 
     Returns:
@@ -80,13 +91,18 @@ def load_policy(
     Raises:
         CheckpointNotFound: nothing loadable, or no tokenizer beside the weights.
         UntrustedCheckpoint: a shard needs full unpickling and ``trust_checkpoint`` is off.
-        InvalidInput: weights do not match the config (every key must match), or a bad ``dtype``.
+        InvalidInput: weights do not match the config (every key must match), a bad ``dtype`` or
+            ``device_map``, or a model that does not fit the GPUs without offloading.
         MissingDependency: torch, transformers (or gguf, for ``.gguf``) is not installed.
     """
     torch, transformers = _libraries()
     if dtype not in DTYPES:
         raise InvalidInput(path, f"dtype must be one of {', '.join(DTYPES)} (got '{dtype}')")
+    if device_map is not None and device_map not in DEVICE_MAPS:
+        raise InvalidInput(path, f"device_map must be one of {', '.join(DEVICE_MAPS)} (got '{device_map}')")
     target = resolve_checkpoint(path)
+    if device_map is not None:
+        device = "auto"
     where = torch.device(("cuda" if torch.cuda.is_available() else "cpu") if device == "auto" else device)
     chosen = "auto" if dtype == "auto" else getattr(torch, dtype)
     if chosen == "auto" and where.type == "cpu":
@@ -96,15 +112,39 @@ def load_policy(
         if importlib.util.find_spec("gguf") is None:
             raise MissingDependency("gguf", "model", "Loading a GGUF checkpoint")
         tokenizer = _tokenizer(transformers, target.parent, gguf_file=target.name)
-        model = _checked(target, auto, target.parent, gguf_file=target.name, dtype=chosen)
+        model = _checked(target, auto, target.parent, gguf_file=target.name, dtype=chosen, device_map=device_map)
     elif shard_files(target):
         tokenizer = _tokenizer(transformers, target / "huggingface")
-        model = _merged_model(transformers, target, chosen, trust_checkpoint)
+        model = _merged_model(transformers, target, chosen, trust_checkpoint, device_map)
     else:
         tokenizer = _tokenizer(transformers, target)
         safetensors = any(target.glob("*.safetensors"))  # preferred; .bin only when there are none
-        model = _checked(target, auto, target, dtype=chosen, use_safetensors=safetensors)
-    return model.to(where).eval(), tokenizer
+        model = _checked(target, auto, target, dtype=chosen, use_safetensors=safetensors, device_map=device_map)
+    return (model.to(where) if device_map is None else spread(model, target)).eval(), tokenizer
+
+
+def spread(model, where: Path):
+    """A model accelerate placed over several devices, made scoreable as one.
+
+    ``recompute.scoring`` feeds inputs on the device of the first parameter (the embeddings) and
+    applies the lm-head weight to the body's output itself: the body's output is sent back to the
+    embeddings' device and the lm-head moved there (its weight is tied to the embeddings in small
+    models, and one [V, H] matrix in large ones).
+
+    Raises:
+        InvalidInput: accelerate offloaded weights to CPU or disk (the model does not fit the GPUs).
+    """
+    from accelerate.utils import send_to_device
+
+    if any(p.device.type == "meta" for p in model.parameters()):
+        raise InvalidInput(where, "does not fit this node's GPUs (accelerate offloaded weights to CPU or disk); "
+                           "see docs/recompute.md \"Scale out\" for models larger than one node")
+    home = model.get_input_embeddings().weight.device
+    head = model.get_output_embeddings()
+    if head.weight.device != home:
+        head.to(home)
+    model.base_model.register_forward_hook(lambda _module, _args, output: send_to_device(output, home))
+    return model
 
 
 def _libraries() -> tuple:
@@ -141,7 +181,7 @@ def _tokenizer(transformers, folder: Path, gguf_file: str | None = None):
         raise CheckpointNotFound(folder, f"no usable tokenizer beside the weights ({exc})") from None
 
 
-def _merged_model(transformers, folder: Path, dtype, trust_checkpoint: bool):
+def _merged_model(transformers, folder: Path, dtype, trust_checkpoint: bool, device_map: str | None):
     """The HF model built from ``folder/huggingface/config.json`` and the merged FSDP shards."""
     config_dir = folder / "huggingface"
     if not (config_dir / "config.json").is_file():
@@ -151,7 +191,8 @@ def _merged_model(transformers, folder: Path, dtype, trust_checkpoint: bool):
     if model_class is None:
         raise InvalidInput(config_dir / "config.json", f"{type(config).__name__} is not a causal LM")
     state = merge_fsdp_shards(folder, trust_checkpoint=trust_checkpoint)
-    return _checked(folder, model_class.from_pretrained, None, config=config, state_dict=state, dtype=dtype)
+    return _checked(folder, model_class.from_pretrained, None, config=config, state_dict=state, dtype=dtype,
+                    device_map=device_map)
 
 
 def merge_fsdp_shards(folder: str | Path, *, trust_checkpoint: bool = False) -> dict:

@@ -109,6 +109,7 @@ def analyze(
     model: str | Path | None = None,
     model_samples: int = 512,
     device: str = "auto",
+    device_map: str | None = None,
     trust_checkpoint: bool = False,
     checkpoints: str | None = None,
 ) -> tuple[Diagnosis, dict[str, Path]]:
@@ -137,7 +138,8 @@ def analyze(
     chosen = read_run(run_dir, strict=strict, columns=columns, run=run)
     check_metric(chosen, metric)
     diagnosis = diagnose(chosen, metric=metric, sensitivity=sensitivity, env=env)
-    scoring = {"max_samples": model_samples, "device": device, "trust_checkpoint": trust_checkpoint,
+    scoring = {"max_samples": model_samples, "device": device, "device_map": device_map,
+               "trust_checkpoint": trust_checkpoint,
                "phases": diagnosis.phases.to_dict() if diagnosis.phases else None}
     if checkpoints is not None:
         from entropy_lens.recompute.across_checkpoints import run_checkpoints

@@ -21,6 +21,7 @@ from entropy_lens.errors import CheckpointNotFound, InvalidInput
 from entropy_lens.outputs import check_out_dir, write_json
 from entropy_lens.progress import track
 from entropy_lens.recompute.score_rollouts import encode_rollouts, score_encoded
+from entropy_lens.recompute.shards import World, fail, joined, rank_device, world_from_env
 from entropy_lens.run import Run
 
 
@@ -70,11 +71,15 @@ def recompute_checkpoints(
     *,
     max_length: int = 8192,
     device: str = "auto",
+    device_map: str | None = None,
     dtype: str = "auto",
     trust_checkpoint: bool = False,
     **scoring,
 ) -> dict:
     """Score ``rollouts`` under every ``(step, path)`` checkpoint; ``scoring`` is ``score_encoded``'s options.
+
+    Under ``torchrun`` every rank loads each checkpoint and scores its shard; rank 0 merges and writes
+    ``checkpoints.json``.
 
     Returns:
         ``{"checkpoints": [summary per checkpoint, with step, path, seconds_loading,
@@ -82,35 +87,41 @@ def recompute_checkpoints(
     """
     ours = frozenset({"checkpoints.json"} | {folder_name(step) for step, _ in checkpoints})
     out = check_out_dir(Path(out_dir), ours)
+    world = world_from_env()
+    device = rank_device(world, device, device_map)
     cache: dict[str, tuple] = {}
     summaries = []
-    with track("Scoring checkpoints", total=len(checkpoints)) as advance:
+    loading = {"device": device, "device_map": device_map, "dtype": dtype, "trust_checkpoint": trust_checkpoint}
+    with joined(world, device), track("Scoring checkpoints", total=len(checkpoints)) as advance:
         for step, path in checkpoints:
-            loading = (device, dtype, trust_checkpoint)
-            summaries.append(_score_one(step, path, rollouts, out, cache, max_length, loading, scoring))
+            summaries.append(_score_one(step, path, rollouts, out, cache, max_length, loading, scoring, world))
             advance()
     result = {"checkpoints": summaries, "tokenisations": len(cache)}
-    write_json(out / "checkpoints.json", result)
+    if world.is_main:
+        write_json(out / "checkpoints.json", result)
     return result
 
 
-def _score_one(step, path, rollouts, out: Path, cache: dict, max_length: int, loading: tuple, scoring: dict) -> dict:
+def _score_one(step, path, rollouts, out: Path, cache: dict, max_length: int, loading: dict, scoring: dict,
+               world: World) -> dict:
     """Load one checkpoint, tokenise unless its tokenizer's ids are cached, score into its folder."""
     from entropy_lens.models import load_policy
 
-    device, dtype, trust_checkpoint = loading
-    started = time.perf_counter()
-    model, tokenizer = load_policy(path, dtype=dtype, device=device, trust_checkpoint=trust_checkpoint)
-    loaded = time.perf_counter()
-    key = tokenizer_fingerprint(tokenizer)
-    tokenised = key not in cache
-    if tokenised:
-        cache[key] = encode_rollouts(tokenizer, rollouts, max_length=max_length)
-    encoded, restored = cache[key]
-    encoded_at = time.perf_counter()
     folder = out / folder_name(step)
-    folder.mkdir(parents=True, exist_ok=True)
-    summary = score_encoded(model, tokenizer, encoded, rollouts, folder, **scoring)
+    started = time.perf_counter()
+    try:
+        model, tokenizer = load_policy(path, **loading)
+        loaded = time.perf_counter()
+        key = tokenizer_fingerprint(tokenizer)
+        tokenised = key not in cache
+        if tokenised:
+            cache[key] = encode_rollouts(tokenizer, rollouts, max_length=max_length)
+        encoded, restored = cache[key]
+        encoded_at = time.perf_counter()
+        folder.mkdir(parents=True, exist_ok=True)
+    except Exception as exc:  # the other ranks wait in score_encoded's agree() and share()
+        fail(world, folder, exc)
+    summary = score_encoded(model, tokenizer, encoded, rollouts, folder, world=world, **scoring)
     return (
         {"step": step, "path": str(path), "chat_template_restored": restored, "tokenised": tokenised}
         | summary

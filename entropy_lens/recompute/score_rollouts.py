@@ -3,7 +3,8 @@
 Outputs in ``out_dir`` (atomic writes):
 
 * ``tokens.parquet`` — every position of every scored sequence (``schema.TOKENS_SCHEMA``;
-  ``entropy``/``logprob`` null off-policy: prompt and environment text), streamed batch by batch;
+  ``entropy``/``logprob`` null off-policy: prompt and environment text), sample by sample in
+  ``samples.parquet`` order (streamed into a part, then copied in order: ``parts``);
 * ``samples.parquet`` — one row per sample: step, split, group, reward, correctness label, token
   counts, mean policy entropy, mean and summed policy log-prob;
 * ``hidden.npz`` — ``sample_id`` [n], ``layers`` [k], ``pooled`` [n, k, H] float32 (policy tokens only);
@@ -13,6 +14,7 @@ Outputs in ``out_dir`` (atomic writes):
 
 from __future__ import annotations
 
+import shutil
 import time
 from pathlib import Path
 
@@ -21,15 +23,24 @@ import polars as pl
 
 from entropy_lens.errors import NoRollouts
 from entropy_lens.outputs import check_out_dir, write_atomically, write_json, write_parquet
-from entropy_lens.progress import track
 from entropy_lens.recompute.encoding import Encoded, encode
-from entropy_lens.recompute.tokens import TokenWriter
+from entropy_lens.recompute.parts import PARTS, merge_tokens, part_folder, read_parts, write_part
+from entropy_lens.recompute.shards import (
+    World,
+    agree,
+    balanced_shards,
+    fail,
+    joined,
+    rank_device,
+    share,
+    world_from_env,
+)
 from entropy_lens.rollout_store import SORT_KEYS
 from entropy_lens.run import Run
 from entropy_lens.separation import correctness_labels, separation_scores
 
 #: What ``recompute`` writes; an output folder holding only these may be written again.
-OUR_FILES = frozenset({"tokens.parquet", "samples.parquet", "hidden.npz", "separation.json"})
+OUR_FILES = frozenset({"tokens.parquet", "samples.parquet", "hidden.npz", "separation.json", PARTS})
 
 
 def select_rollouts(
@@ -73,6 +84,7 @@ def recompute(
     *,
     max_length: int = 8192,
     device: str = "auto",
+    device_map: str | None = None,
     dtype: str = "auto",
     trust_checkpoint: bool = False,
     **scoring,
@@ -80,6 +92,7 @@ def recompute(
     """Score ``rollouts`` (``schema.ROLLOUTS_SCHEMA``) under the checkpoint at ``model_path``.
 
     ``scoring`` takes ``score_encoded``'s options (token budget, chunk size, layers, label rule).
+    Under ``torchrun`` every rank scores a token-balanced shard and rank 0 merges (``shards``).
 
     Returns:
         A summary: sample and token counts, throughput, mean policy entropy, separation scores.
@@ -87,10 +100,17 @@ def recompute(
     from entropy_lens.models import load_policy
 
     out = check_out_dir(Path(out_dir), OUR_FILES)
-    model, tokenizer = load_policy(model_path, dtype=dtype, device=device, trust_checkpoint=trust_checkpoint)
-    started = time.perf_counter()
-    encoded, restored = encode_rollouts(tokenizer, rollouts, max_length=max_length)
-    summary = score_encoded(model, tokenizer, encoded, rollouts, out, **scoring)
+    world = world_from_env()
+    device = rank_device(world, device, device_map)
+    with joined(world, device):
+        try:
+            model, tokenizer = load_policy(model_path, dtype=dtype, device=device, device_map=device_map,
+                                           trust_checkpoint=trust_checkpoint)
+            started = time.perf_counter()
+            encoded, restored = encode_rollouts(tokenizer, rollouts, max_length=max_length)
+        except Exception as exc:  # the other ranks wait in score_encoded's agree() and share()
+            fail(world, out, exc)
+        summary = score_encoded(model, tokenizer, encoded, rollouts, out, world=world, **scoring)
     summary["seconds_tokenising"] = time.perf_counter() - started - summary["seconds"]
     return summary | {"chat_template_restored": restored}
 
@@ -106,41 +126,53 @@ def score_encoded(
     chunk_size: int = 4096,
     layers: tuple[int, ...] = (-1,),
     label_rule: str = "auto",
+    world: World = World(),
 ) -> dict:
-    """Score already-encoded ``rollouts`` under a loaded ``model`` and write the four outputs to ``out``."""
+    """Score already-encoded ``rollouts`` under a loaded ``model`` and write the four outputs to ``out``.
+
+    This rank scores its shard (``shards.balanced_shards``) into its part; rank 0 merges the parts
+    (``parts``) and every rank returns rank 0's summary. One process is rank 0 of 1.
+    """
     from entropy_lens.recompute.scoring import score
 
     started = time.perf_counter()
     pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
-    pooled: dict[str, np.ndarray] = {}
-    per_sample: list[dict] = []
+    mine = [encoded[i] for i in balanced_shards([len(e.input_ids) for e in encoded], world.size)[world.rank]]
+    error, record = None, None
+    try:
+        scored = score(model, mine, token_budget=token_budget, chunk_size=chunk_size, layers=layers, pad_id=pad_id)
+        record = write_part(part_folder(out, world.rank), scored, len(mine), _sample_row, len(layers))
+    except Exception as exc:  # every rank must reach agree(), or the others wait forever
+        error = exc
+    summary = None
+    try:
+        records = agree(world, out, error, record)
+        if world.is_main:
+            summary = _merged(out, records, rollouts, layers, label_rule) | {"seconds": time.perf_counter() - started}
+    except Exception as exc:
+        error = exc
+    finally:
+        if world.is_main:
+            shutil.rmtree(out / PARTS, ignore_errors=True)
+    summary = share(world, out, summary, error)
+    return summary | {"tokens_per_s": summary["n_tokens"] / summary["seconds"] if summary["seconds"] > 0 else None}
 
-    def stream_tokens(tmp: Path) -> None:
-        with TokenWriter(tmp) as writer, track("Scoring outputs", total=len(encoded)) as advance:
-            for scored in score(
-                model, encoded, token_budget=token_budget, chunk_size=chunk_size, layers=layers, pad_id=pad_id
-            ):
-                writer.write(scored)
-                pooled[scored.sample_id] = scored.pooled
-                per_sample.append(_sample_row(scored))
-                advance()
 
-    write_atomically(out / "tokens.parquet", stream_tokens)
-    seconds = time.perf_counter() - started
-    samples = _samples_table(rollouts, per_sample, label_rule)
-    write_parquet(out / "samples.parquet", samples)
+def _merged(out: Path, records: list[dict], rollouts: pl.DataFrame, layers: tuple[int, ...], label_rule: str) -> dict:
+    """Rank 0: the four outputs from every rank's part, rows in ``rollouts`` order; the summary."""
+    rows, pooled, sources = read_parts(out, records)
+    samples = _samples_table(rollouts, rows, label_rule)
     ids = samples["sample_id"].to_list()
+    merge_tokens(out / "tokens.parquet", sources, ids)
+    write_parquet(out / "samples.parquet", samples)
     stacked = np.stack([pooled[i] for i in ids]) if ids else np.zeros((0, len(layers), 0), np.float32)
     write_atomically(out / "hidden.npz", lambda tmp: _save_hidden(tmp, ids, layers, stacked))
     separation = layer_separation(samples, stacked, layers)
     write_json(out / "separation.json", separation)
-    n_tokens = int(samples["n_tokens"].sum()) if samples.height else 0
     return {
         "n_samples": samples.height,
-        "n_tokens": n_tokens,
+        "n_tokens": int(samples["n_tokens"].sum()) if samples.height else 0,
         "n_policy_tokens": int(samples["n_policy"].sum()) if samples.height else 0,
-        "seconds": seconds,
-        "tokens_per_s": n_tokens / seconds if seconds > 0 else None,
         "mean_policy_entropy": samples["mean_entropy"].mean(),
         "separation": separation,
     }
@@ -164,13 +196,11 @@ def _sample_row(scored) -> dict:
     }
 
 
-def _samples_table(rollouts: pl.DataFrame, rows: list[dict], label_rule: str) -> pl.DataFrame:
+def _samples_table(rollouts: pl.DataFrame, rows: pl.DataFrame, label_rule: str) -> pl.DataFrame:
     labelled = rollouts.select("sample_id", "step", "split", "group_id", "reward").with_columns(
         correctness_labels(rollouts, rule=label_rule)
     )
-    floats = ("mean_entropy", "mean_logprob", "sum_logprob")
-    schema = {"sample_id": pl.Utf8, "n_tokens": pl.Int64, "n_policy": pl.Int64} | dict.fromkeys(floats, pl.Float64)
-    return labelled.join(pl.DataFrame(rows, schema=schema), on="sample_id", how="inner", maintain_order="left")
+    return labelled.join(rows, on="sample_id", how="inner", maintain_order="left")
 
 
 def headline_layer(layers: tuple[int, ...]) -> int:
