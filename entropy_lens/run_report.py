@@ -151,6 +151,6 @@ def analyze(
     if diagnosis.separation is not None and examples:  # the examples' tokens, coloured by entropy
         from entropy_lens.recompute.example_tokens import with_token_entropy
 
-        loading = {"device": device, "trust_checkpoint": trust_checkpoint}
+        loading = {"device": device, "device_map": device_map, "trust_checkpoint": trust_checkpoint}
         examples = with_token_entropy(chosen, examples, diagnosis.separation["checkpoint"], **loading)
     return diagnosis, write_report(diagnosis, out, examples)

@@ -65,6 +65,7 @@ def score_examples(
     rollouts: pl.DataFrame,
     *,
     device: str = "auto",
+    device_map: str | None = None,
     dtype: str = "auto",
     trust_checkpoint: bool = False,
     max_length: int = 8192,
@@ -74,7 +75,9 @@ def score_examples(
     from entropy_lens.recompute.score_rollouts import encode_rollouts
     from entropy_lens.recompute.scoring import score
 
-    model, tokenizer = load_policy(model_path, dtype=dtype, device=device, trust_checkpoint=trust_checkpoint)
+    model, tokenizer = load_policy(
+        model_path, dtype=dtype, device=device, device_map=device_map, trust_checkpoint=trust_checkpoint
+    )
     encoded, _ = encode_rollouts(tokenizer, rollouts, max_length=max_length)
     starts = {item.sample_id: item.response_start for item in encoded}
     pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
@@ -88,7 +91,7 @@ def score_examples(
 
 def with_token_entropy(run, examples: list[dict], checkpoint: str | Path, **loading) -> list[dict]:
     """``examples`` (``Diagnosis.examples()``), each with ``tokens`` scored under ``checkpoint`` and
-    ``tokens_under`` naming it; ``loading`` is ``score_examples``' device/dtype/trust options."""
+    ``tokens_under`` naming it; ``loading`` is ``score_examples``' device/device-map/dtype/trust options."""
     keys = pl.DataFrame(
         [{"split": e["split"], "step": e["step"], "sample_id": e["sample_id"]} for e in examples],
         schema={"split": pl.Utf8, "step": pl.Int64, "sample_id": pl.Utf8},

@@ -70,3 +70,21 @@ def test_analyze_passes_device_map_to_the_loader(tmp_path, monkeypatch):
                                       "--device-map", "auto"])
     assert result.exit_code == 1 and "stopped by the test" in result.stderr, result.output
     assert seen["device_map"] == "auto"
+
+
+@pytest.mark.slow
+def test_every_model_load_of_analyze_gets_the_device_map(demo_run, tmp_path, monkeypatch):
+    """The sample's scoring and the examples' token colouring both load with `--device-map auto`."""
+    import entropy_lens.models
+
+    real, seen = entropy_lens.models.load_policy, []
+
+    def loader(path, **options):
+        seen.append(options.get("device_map"))
+        return real(path, **options)
+
+    monkeypatch.setattr(entropy_lens.models, "load_policy", loader)
+    result = CliRunner().invoke(app, ["analyze", str(demo_run), "--out", str(tmp_path / "o"), "--model",
+                                      str(demo_run / CHECKPOINT), "--model-samples", "4", "--device-map", "auto"])
+    assert result.exit_code == 0, result.output
+    assert len(seen) == 2 and set(seen) == {"auto"}, seen
