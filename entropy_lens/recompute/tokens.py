@@ -1,4 +1,4 @@
-"""Streaming ``tokens.parquet``: one row group per scored batch, memory bounded by the batch."""
+"""Streaming ``tokens.parquet``: one row group per scored sequence, memory bounded by the sequence."""
 
 from __future__ import annotations
 
