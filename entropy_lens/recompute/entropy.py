@@ -51,10 +51,10 @@ def entropy_and_logprob(
 def _chunk(hidden, weight, bias, targets) -> tuple[torch.Tensor, torch.Tensor]:
     """Entropy and target log-probability of one chunk of rows, fp32 after the matmul."""
     logits = torch.nn.functional.linear(hidden, weight, bias).float()
-    lse = torch.logsumexp(logits, dim=-1)
-    probs = torch.exp(logits - lse.unsqueeze(-1))
-    entropy = lse - (probs * logits).sum(dim=-1)
-    return entropy, logits.gather(1, targets.unsqueeze(1)).squeeze(1) - lse
+    # −Σ p·log p on the shifted logits: no cancellation of two large terms (lse − Σ p·z) on peaked rows
+    logp = logits - torch.logsumexp(logits, dim=-1, keepdim=True)
+    entropy = -(logp.exp() * logp).sum(dim=-1)
+    return entropy, logp.gather(1, targets.unsqueeze(1)).squeeze(1)
 
 
 @functools.cache

@@ -101,4 +101,7 @@ def _block_mask(documents: torch.Tensor):
         return (documents[b, q] == documents[b, k]) & (k <= q) | (q == k)
 
     rows, length = documents.shape
-    return create_block_mask(same_document_causal, rows, None, length, length, device=documents.device)
+    # compiled mask construction on CUDA (never the dense [L, L] mask); eager on CPU, where compiling is slow
+    return create_block_mask(
+        same_document_causal, rows, None, length, length, device=documents.device, _compile=documents.is_cuda
+    )
