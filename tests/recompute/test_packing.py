@@ -101,6 +101,8 @@ def test_packing_shares_rows():
     hook.remove()
     assert sum(rows for rows, _, _ in seen) < len(items)
     assert sum(rows * width for rows, width, _ in seen) < sum(len(i.input_ids) for i in items) * 1.3
+    # under a dense sdpa mask a row stops at the longest sequence (attention costs row length²)
+    assert max(width for _, width, _ in seen) == max(len(i.input_ids) for i in items)
 
 
 def test_position_ids_alone_attend_across_documents():
@@ -125,3 +127,12 @@ def test_auto_is_the_documented_per_device_default():
     assert PACKING_DEFAULT == {"cpu": "padded", "cuda": "padded"}
     with pytest.raises(ValueError, match="packing must be"):
         list(score(tiny("llama", "sdpa"), uneven(seed=1, count=1), packing="tight"))
+
+
+def test_row_capacity_per_attention_implementation():
+    """flex_attention's block-sparse mask skips masked tiles: rows fill the whole budget."""
+    from entropy_lens.recompute.scoring import _row_tokens
+
+    assert _row_tokens(tiny("llama", "flex_attention"), [10, 99], 4096) == 4096
+    assert _row_tokens(tiny("llama", "sdpa"), [10, 99], 4096) == 99
+    assert _row_tokens(tiny("llama", "sdpa"), [10, 99], 64) == 64
