@@ -116,13 +116,13 @@ def timed(fn, device):
     if device.startswith("cuda"):
         torch.cuda.synchronize()
         torch.cuda.reset_peak_memory_stats()
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     result = fn()
     if device.startswith("cuda"):
         torch.cuda.synchronize()
-    seconds = time.perf_counter() - start
+    seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
     peak = torch.cuda.max_memory_allocated() / 2**30 if device.startswith("cuda") else float("nan")
-    return result, seconds, peak
+    return result, seconds, peak, cpu
 
 
 def matmul_rate(device: str) -> float:
@@ -132,7 +132,7 @@ def matmul_rate(device: str) -> float:
     b = torch.randn(n, n, device=device, dtype=dtype)
     for _ in range(3):
         a @ b
-    _, seconds, _ = timed(lambda: [a @ b for _ in range(10)], device)
+    _, seconds, _, _ = timed(lambda: [a @ b for _ in range(10)], device)
     return 10 * 2 * n**3 / seconds
 
 
@@ -156,26 +156,28 @@ def run_shape(shape, args, peak_rate):
     policy = sum(int(i.policy_mask().sum()) for i in items)
     need = needed_flops(model, config, items)
     naive_entropy(model, items[:4])  # warm-up (kernels, allocator)
-    ref, seconds, peak = timed(lambda: naive_entropy(model, items), args.device)
-    rows, diffs = [("naive", seconds, peak)], []
+    ref, seconds, peak, cpu = timed(lambda: naive_entropy(model, items), args.device)
+    rows, diffs = [("naive", seconds, peak, cpu)], []
     for label, keywords, attention in methods(args):
         model.set_attn_implementation(attention)
         body = model.model
         if args.compile_body:
             model.model = torch.compile(body, mode=args.compile_body, dynamic=True)
         list(score(model, items[:4], chunk_size=args.chunk_size, **keywords))  # warm-up / compile
-        got, seconds, peak = timed(
+        got, seconds, peak, cpu = timed(
             lambda: {s.sample_id: s for s in score(model, items, chunk_size=args.chunk_size, **keywords)}, args.device
         )
         model.model = body
-        rows.append((label + (f" +body {args.compile_body}" if args.compile_body else ""), seconds, peak))
+        rows.append((label + (f" +body {args.compile_body}" if args.compile_body else ""), seconds, peak, cpu))
         diffs.append(max(float(np.nanmax(np.abs(got[k].entropy[got[k].is_policy] - ref[k]))) for k in ref))
     print(f"\n{shape}: {len(items)} sequences, {real:,} tokens ({policy / real:.1%} policy), "
           f"max |Δentropy| vs naive {max(diffs):.2e} nats")
-    print(f"{'method':<34}{'seconds':>9}{'real tok/s':>12}{'× naive':>9}{'roofline':>10}{'peak GiB':>10}")
-    for name, seconds, peak in rows:
-        speedup = rows[0][1] / seconds
-        print(f"{name:<34}{seconds:>9.2f}{real / seconds:>12,.0f}{speedup:>9.2f}{need / seconds / peak_rate:>10.1%}{peak:>10.1f}")
+    # CPU seconds of this process beside wall time: on a shared CPU the load swamps wall time
+    print(f"{'method':<34}{'seconds':>9}{'real tok/s':>12}{'× naive':>9}{'roofline':>10}{'peak GiB':>10}"
+          f"{'CPU s':>9}{'× naive CPU s':>15}")
+    for name, seconds, peak, cpu in rows:
+        print(f"{name:<34}{seconds:>9.2f}{real / seconds:>12,.0f}{rows[0][1] / seconds:>9.2f}"
+              f"{need / seconds / peak_rate:>10.1%}{peak:>10.1f}{cpu:>9.1f}{rows[0][3] / cpu:>15.2f}")
     del model
     if args.device.startswith("cuda"):
         torch.cuda.empty_cache()
