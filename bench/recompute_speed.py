@@ -178,7 +178,6 @@ def run_shape(shape, args, peak_rate):
     for name, seconds, peak, cpu in rows:
         print(f"{name:<34}{seconds:>9.2f}{real / seconds:>12,.0f}{rows[0][1] / seconds:>9.2f}"
               f"{need / seconds / peak_rate:>10.1%}{peak:>10.1f}{cpu:>9.1f}{rows[0][3] / cpu:>15.2f}")
-    del model
     if args.device.startswith("cuda"):
         torch.cuda.empty_cache()
 
