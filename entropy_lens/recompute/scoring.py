@@ -1,7 +1,8 @@
 """Forward-only scoring of encoded sequences under a causal LM.
 
-Per batch: one pass of the model body (no lm-head), then the lm-head only at the positions that
-predict policy tokens (``entropy.entropy_and_logprob``, chunked), and the hidden states pooled
+Per pass — a length-sorted padded batch, or rows of sequences packed without padding
+(``packing.py``) — one run of the model body (no lm-head), then the lm-head only at the positions
+that predict policy tokens (``entropy.entropy_and_logprob``, chunked), and the hidden states pooled
 over policy tokens. Prompt and observation tokens — most tokens in agent rollouts — never touch
 the [V]-wide lm-head.
 """
