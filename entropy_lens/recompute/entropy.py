@@ -10,6 +10,8 @@ Rows are processed ``chunk_size`` at a time, each chunk upcast to fp32, so the f
 
 from __future__ import annotations
 
+import functools
+
 import torch
 
 
@@ -20,6 +22,7 @@ def entropy_and_logprob(
     *,
     chunk_size: int = 4096,
     bias: torch.Tensor | None = None,
+    compiled: bool = False,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Entropy of the next-token distribution and log-probability of ``targets``.
 
@@ -29,18 +32,32 @@ def entropy_and_logprob(
         targets: [N] token ids whose log-probability is wanted.
         chunk_size: rows per chunk; bounds memory at about ``chunk_size · V · 4`` bytes.
         bias: optional [V] lm-head bias.
+        compiled: run each chunk through ``torch.compile``, so inductor can fuse the fp32 upcast,
+            logsumexp and entropy sum; the eager chunk otherwise (``docs/recompute.md``).
 
     Returns:
         ``(entropy, logprob)``, both [N] float32, in nats.
     """
+    chunk = _compiled_chunk() if compiled else _chunk
     n = hidden.shape[0]
     entropy = torch.empty(n, dtype=torch.float32, device=hidden.device)
     logprob = torch.empty(n, dtype=torch.float32, device=hidden.device)
     for start in range(0, n, chunk_size):
         rows = slice(start, min(start + chunk_size, n))
-        logits = torch.nn.functional.linear(hidden[rows], weight, bias).float()
-        lse = torch.logsumexp(logits, dim=-1)
-        probs = torch.softmax(logits, dim=-1)
-        entropy[rows] = lse - (probs * logits).sum(dim=-1)
-        logprob[rows] = logits.gather(1, targets[rows].unsqueeze(1)).squeeze(1) - lse
+        entropy[rows], logprob[rows] = chunk(hidden[rows], weight, bias, targets[rows])
     return entropy, logprob
+
+
+def _chunk(hidden, weight, bias, targets) -> tuple[torch.Tensor, torch.Tensor]:
+    """Entropy and target log-probability of one chunk of rows, fp32 after the matmul."""
+    logits = torch.nn.functional.linear(hidden, weight, bias).float()
+    # −Σ p·log p on the shifted logits: no cancellation of two large terms (lse − Σ p·z) on peaked rows
+    logp = logits - torch.logsumexp(logits, dim=-1, keepdim=True)
+    entropy = -(logp.exp() * logp).sum(dim=-1)
+    return entropy, logp.gather(1, targets.unsqueeze(1)).squeeze(1)
+
+
+@functools.cache
+def _compiled_chunk():
+    """``_chunk`` under ``torch.compile``, built once (shapes vary per batch: ``dynamic=True``)."""
+    return torch.compile(_chunk, dynamic=True)
