@@ -12,7 +12,8 @@ from checkpoint_layouts import save_hf, tiny_model, trl_checkpoint, verl_step, w
 from torch.distributed.tensor import Replicate, Shard
 
 from entropy_lens.errors import CheckpointNotFound, InvalidInput, MissingDependency, UntrustedCheckpoint
-from entropy_lens.models import _stitch, load_policy, merge_fsdp_shards, resolve_checkpoint
+from entropy_lens.fsdp_shards import _stitch, merge_fsdp_shards
+from entropy_lens.models import load_policy, resolve_checkpoint
 
 PROMPT = "Your task is to: put a clean mug in the coffeemachine."
 
