@@ -325,9 +325,13 @@ def agreement_table(max_points: int) -> list[str]:
         ours, naive = ours + found, naive + agreement(series.steps, onsets, offline, 20)
         if found.matched < found.alarms or found.raised < found.eruptions:
             name = reading["file"].rsplit("/", 1)[-1] + (f" [{reading['run'][:20]}]" if reading["run"] else "")
-            lines.append(f"  {name:50s} alarms {found.matched}/{found.alarms} match, eruptions {found.raised}/{found.eruptions} raised")
+            counts = f"alarms {found.matched}/{found.alarms} match, eruptions {found.raised}/{found.eruptions} raised"
+            lines.append(f"  {name:50s} {counts}")
     header = f"{'method':24s} {'alarms matching an eruption':>28s} {'eruptions with an alarm':>24s}"
-    rows = [f"{name:24s} {a.matched:>14d}/{a.alarms:<13d} {a.raised:>12d}/{a.eruptions:<11d}" for name, a in (("watch", ours), ("naive two-point 4σ", naive))]
+    rows = [
+        f"{name:24s} {a.matched:>14d}/{a.alarms:<13d} {a.raised:>12d}/{a.eruptions:<11d}"
+        for name, a in (("watch", ours), ("naive two-point 4σ", naive))
+    ]
     return [header, "-" * len(header), *rows, "runs that disagree (watch):", *lines]
 
 

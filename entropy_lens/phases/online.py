@@ -2,8 +2,8 @@
 
 One definition of an eruption: whether there is one, and where it starts, is decided by ``phases``
 itself — ``find_phases`` on the points logged so far (the newest ``HISTORY``: the whole prefix of any
-run up to that length). An alarm is raised when those labels hold an eruption that starts after the
-last alarm and within the newest ``window`` points; it carries the offline onset. ``watch`` never
+run up to that length). An alarm is raised when the newest eruption of those labels starts within the
+span the statistic tested (after the last alarm); it carries the offline onset. ``watch`` never
 flags what ``phases`` would not label on the same prefix. The confirmation delay is ``find_phases``'
 own: it labels a rise once its segments and medians show it at the series' end (3–5 points into a
 ramp of 1.5σ per step; docs/phases.md).
@@ -52,7 +52,7 @@ class OnlineEruptionDetector:
         cap: ``ψ`` clips a lone standardised innovation to ``±cap``.
         run, run_floor, run_cap: innovations in a run of at least ``run`` consecutive values above
             ``run_floor`` keep up to ``run_cap``.
-        window: reference points kept (trend, level, φ); an alarm's onset lies within the newest ``window``.
+        window: reference points kept (trend, level, φ); σ_e is fitted on ``BLOCKS·window`` differences.
         span: newest points tested for a ramp (they join the reference when older).
         warmup: points needed before any alarm (and kept when the reference restarts).
         min_run: fewest points of a ramp that can raise the statistic.
@@ -114,7 +114,7 @@ class OnlineEruptionDetector:
         score = ramp_statistic(steps, self._psi(z), model.phi, self.min_run)[0] / np.sqrt(model.kappa)
         if score <= self.threshold:
             return None
-        onset = self._labelled_onset()
+        onset = self._labelled_onset(float(steps[0]))
         if onset is None:
             return None
         baseline, value = float(expected[-1]), float(values[-1])
@@ -123,17 +123,17 @@ class OnlineEruptionDetector:
         self._tested.clear()
         return alarm
 
-    def _labelled_onset(self) -> int | None:
+    def _labelled_onset(self, since: float) -> int | None:
         """Onset step of the newest eruption ``find_phases`` labels in the points so far, if it starts
-        after the last alarm and within the newest ``window`` points (the rise that raised the
-        statistic); ``None`` otherwise."""
+        at or after step ``since`` (the tested span: the rise the statistic saw) and after the last
+        alarm; ``None`` otherwise."""
         steps, values = (np.array(column) for column in zip(*self._history))
         try:
             cycles = find_phases(steps, values).cycles
         except NotEnoughSteps:
             return None
-        since = max(self._alarmed, steps[max(len(steps) - self.window, 0)] - 1)
-        return cycles[-1].onset_step if cycles and cycles[-1].onset_step > since else None
+        onset = cycles[-1].onset_step if cycles else None
+        return onset if onset is not None and onset >= since and onset > self._alarmed else None
 
     def _follow(self, value: float) -> None:
         """Track the eruption's peak; re-arm once it has fallen half-way or ``refractory`` points passed."""
