@@ -13,7 +13,10 @@ Prints four tables (each with its baseline measured in the same run):
    (``tcpdbench_default_scores.json``) and its published 37-series averages (van den Burg &
    Williams 2020);
 4. speed: ``find_phases`` against ruptures' ``Pelt(model="linear")`` (``CostLinear``) on the same
-   series.
+   series;
+5. ``watch`` against ``phases`` on the real runs of the hand readings (tests/phases/real_readings.json):
+   alarms whose onset is an offline eruption's (within ``scoring.AGREEMENT_POINTS`` logged points) and
+   offline eruptions with such an alarm, beside the naive rule's (onset: the point before its two).
 """
 
 from __future__ import annotations
@@ -33,12 +36,22 @@ import ruptures as rpt  # noqa: E402
 from ruptures.metrics import hausdorff  # noqa: E402
 
 from entropy_lens.phases import OnlineEruptionDetector, find_phases  # noqa: E402
-from entropy_lens.phases.scoring import f1_with_margin, tcpd_cover, tcpd_f1  # noqa: E402
+from entropy_lens.phases.scoring import (  # noqa: E402
+    Agreement,
+    agreement,
+    f1_with_margin,
+    tcpd_cover,
+    tcpd_f1,
+    watch_agreement,
+)
+from entropy_lens.phases.signal import prepare  # noqa: E402
 from entropy_lens.phases.segment import penalty  # noqa: E402
 from entropy_lens.phases.signal import noise_of  # noqa: E402
 from entropy_lens.synthetic import planted_collapse, planted_eruption  # noqa: E402
 
-TCPD = Path(__file__).resolve().parents[2] / "shared" / "external" / "tcpd"
+EXTERNAL = Path(__file__).resolve().parents[2] / "shared" / "external"
+TCPD = EXTERNAL / "tcpd"
+READINGS = Path(__file__).resolve().parents[1] / "tests" / "phases" / "real_readings.json"
 #: TCPDBench default-parameter results, univariate (analysis/output/tables/aggregate_table_wide.tex).
 PUBLISHED = {"binseg": (0.744, 0.706), "pelt": (0.710, 0.689), "zero (do nothing)": (0.669, 0.583)}
 #: TCPDBench's own per-series default scores, to average them over the series present here.
@@ -295,6 +308,33 @@ def speed_table(quick: bool) -> list[str]:
     return lines
 
 
+def agreement_table(max_points: int) -> list[str]:
+    """Both directions of agreement between alarms and ``find_phases`` on the whole run, summed over the
+    real runs of the hand readings with at most ``max_points`` points; one line per run that disagrees."""
+    from entropy_lens import read_run
+
+    ours, naive, lines = Agreement(0, 0, 0, 0), Agreement(0, 0, 0, 0), []
+    for reading in json.loads(READINGS.read_text())["readings"]:
+        table = read_run(EXTERNAL / reading["file"], run=reading["run"]).series(reading["metric"])
+        series = prepare(table["step"].to_numpy(), table["value"].to_numpy())
+        if series.n > max_points:
+            continue
+        found = watch_agreement(series.steps, series.values)
+        offline = [c.onset_step for c in find_phases(series.steps, series.values).cycles]
+        onsets = [int(series.steps[t - 2]) for t in shewhart_alarms(series.values)]
+        ours, naive = ours + found, naive + agreement(series.steps, onsets, offline, 20)
+        if found.matched < found.alarms or found.raised < found.eruptions:
+            name = reading["file"].rsplit("/", 1)[-1] + (f" [{reading['run'][:20]}]" if reading["run"] else "")
+            counts = f"alarms {found.matched}/{found.alarms} match, eruptions {found.raised}/{found.eruptions} raised"
+            lines.append(f"  {name:50s} {counts}")
+    header = f"{'method':24s} {'alarms matching an eruption':>28s} {'eruptions with an alarm':>24s}"
+    rows = [
+        f"{name:24s} {a.matched:>14d}/{a.alarms:<13d} {a.raised:>12d}/{a.eruptions:<11d}"
+        for name, a in (("watch", ours), ("naive two-point 4σ", naive))
+    ]
+    return [header, "-" * len(header), *rows, "runs that disagree (watch):", *lines]
+
+
 def machine() -> str:
     """CPU model and Python, for the record."""
     cpuinfo = Path("/proc/cpuinfo")
@@ -308,7 +348,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=20, help="planted runs per scenario")
     parser.add_argument("--quick", action="store_true", help="fewer seeds, skip the slow naive timings")
-    parser.add_argument("--only", nargs="+", choices=["1", "2", "3", "4"], help="print only these sections")
+    parser.add_argument("--only", nargs="+", choices=["1", "2", "3", "4", "5"], help="print only these sections")
+    parser.add_argument("--max-points", type=int, default=100_000, help="section 5: skip runs longer than this")
     parser.add_argument("--per-series", action="store_true", help="section 3: one line per TCPD series")
     args = parser.parse_args()
     seeds = 5 if args.quick else args.seeds
@@ -321,6 +362,10 @@ def main() -> None:
             lambda: tcpd_table(args.per_series) if TCPD.is_dir() else [f"{TCPD} missing"],
         ),
         "4": ("4. speed, one core (best of 3)", lambda: speed_table(args.quick)),
+        "5": (
+            f"5. watch against phases on the real runs (≤ {args.max_points} points)",
+            lambda: agreement_table(args.max_points) if READINGS.is_file() else [f"{READINGS} missing"],
+        ),
     }
     for key, (title, table) in sections.items():
         if args.only is None or key in args.only:

@@ -218,13 +218,16 @@ def _onset(lower: int, top: int, smooth: np.ndarray, values: np.ndarray, limits:
 
 def medians_confirm(values: np.ndarray, onset: int, top: int, rise: float) -> bool:
     """Do the medians confirm a fitted rise? The median of 5 points around its top (the last 5 at
-    the series' end, never the onset itself) must exceed the median of up to 5 points ending at its
-    onset by at least ``CONFIRMED_SHARE`` of the fitted rise up to the window's centre (the whole
-    rise, unless the series ends within 2 points of the top): a climb the least-squares lines drew
-    through a few spikes is not there in the medians, and a rise still under way at the series' end
-    is held to what it has climbed by the middle of the newest points."""
+    the series' end, past the onset where the series allows) must exceed the median of up to 5 points
+    ending at its onset by at least ``CONFIRMED_SHARE`` of the fitted rise up to the window's centre
+    (the whole rise, unless the series ends within 2 points of the top): a climb the least-squares
+    lines drew through a few spikes is not there in the medians, and a rise still under way at the
+    series' end is held to what it has climbed by the middle of the newest points. The window holds
+    at least the last 3 points, so a rise of one point at the series' end is not confirmed (2 of the
+    last 3 must be up): the end point has no neighbour after it, so the Hampel filter cannot remove a
+    spike there."""
     before = np.median(values[max(onset - 4, 0) : onset + 1])
-    start = max(min(top - 2, len(values) - 5), onset + 1)
+    start = min(max(min(top - 2, len(values) - 5), onset + 1), max(len(values) - 3, 0))
     after = np.median(values[start : start + 5])
     reached = min(1.0, (start + 2 - onset) / (top - onset)) if top > onset else 1.0
     return bool(after - before >= CONFIRMED_SHARE * rise * reached)

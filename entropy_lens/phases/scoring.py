@@ -9,13 +9,19 @@
   unused prediction within ``margin`` (inclusive); precision is against the union of the
   annotations, recall is averaged over annotators; cover is Arbelaez's segmentation covering,
   averaged over annotators.
+* ``agreement``: ``watch``'s alarms against ``phases``' eruptions of the same run, both ways.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
+import numpy as np
 from ruptures.metrics import precision_recall
+
+#: An alarm and an offline eruption agree when their onsets are at most this many logged points apart.
+AGREEMENT_POINTS = 5
 
 
 def f1_with_margin(true: Sequence[int], predicted: Sequence[int], n: int, margin: int) -> float:
@@ -79,3 +85,40 @@ def tcpd_cover(annotations: Sequence[Sequence[int]], predicted: Iterable[int], n
     """TCPDBench's cover: ``covering`` averaged over annotators."""
     predicted = list(predicted)
     return sum(covering(a, predicted, n) for a in annotations) / len(annotations)
+
+
+@dataclass(frozen=True)
+class Agreement:
+    """``watch`` against ``phases`` on one run (or summed over runs)."""
+
+    alarms: int  #: alarms raised
+    matched: int  #: alarms whose onset is an offline eruption's onset (within ``AGREEMENT_POINTS``)
+    eruptions: int  #: offline eruptions starting after the detector's warm-up
+    raised: int  #: of those, eruptions with an alarm whose onset is within ``AGREEMENT_POINTS`` of theirs
+
+    def __add__(self, other: Agreement) -> Agreement:
+        return Agreement(*(a + b for a, b in zip(vars(self).values(), vars(other).values())))
+
+
+def agreement(steps: np.ndarray, alarm_onsets: Sequence[int], offline_onsets: Sequence[int], warmup: int) -> Agreement:
+    """Alarms matching offline eruptions, and offline eruptions (onset after the first ``warmup``
+    logged points) with an alarm; onsets are steps, compared as positions in ``steps`` (``[n]``,
+    sorted), so sparse logging counts logged points."""
+    alarms, offline = (np.searchsorted(steps, np.asarray(o, dtype=np.int64)) for o in (alarm_onsets, offline_onsets))
+    near = np.abs(alarms[:, None] - offline[None, :]) <= AGREEMENT_POINTS  # [alarms, offline]
+    late = offline >= warmup
+    return Agreement(len(alarms), int(near.any(axis=1).sum()), int(late.sum()), int(near.any(axis=0)[late].sum()))
+
+
+def watch_agreement(steps: np.ndarray, values: np.ndarray) -> Agreement:
+    """A default ``OnlineEruptionDetector`` fed the series point by point, against ``find_phases`` on
+    the whole series (``[n]`` each; NaN, repeated and unsorted steps as ``signal.prepare`` takes them)."""
+    from entropy_lens.phases.detect import find_phases
+    from entropy_lens.phases.online import OnlineEruptionDetector
+    from entropy_lens.phases.signal import prepare
+
+    series = prepare(steps, values)
+    detector = OnlineEruptionDetector()
+    alarms = [a.onset_step for s, v in zip(series.steps, series.values) if (a := detector.update(int(s), float(v)))]
+    offline = [c.onset_step for c in find_phases(series.steps, series.values).cycles]
+    return agreement(series.steps, alarms, offline, detector.warmup)

@@ -139,9 +139,13 @@ def test_long_series_uses_the_binned_path_and_is_accurate():
 
 
 def test_sensitivity_finds_smaller_eruptions():
-    curves, _ = planted_eruption(300, 11, amplitude=0.35, noise=0.06)
+    # seed 11 was used until its second "eruption" at sensitivity 4 turned out to be a spike at the
+    # newest point (step 300), which medians_confirm's end window now rejects
+    curves, truth = planted_eruption(300, 20, amplitude=0.35, noise=0.06)
     default, sensitive = detect(curves), detect(curves, sensitivity=4.0)
     assert len(sensitive.cycles) > len(default.cycles)
+    planted = [c.onset + 1 for c in truth.cycles]
+    assert all(min(abs(c.onset_step - p) for p in planted) <= 5 for c in sensitive.cycles)
     assert len(detect(curves, sensitivity=0.25).cycles) <= len(default.cycles)
     with pytest.raises(ValueError, match="sensitivity"):
         detect(curves, sensitivity=0.0)

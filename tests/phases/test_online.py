@@ -27,7 +27,7 @@ def delays_of(seed, **noise):
 
 
 def test_alarm_soon_after_planted_onsets():
-    """Every planted eruption is flagged once, 1–8 steps after its onset, most (bench: 93%) within 5; the onset
+    """Every planted eruption is flagged once, 1–8 steps after its onset, most (bench: 90%) within 5; the onset
     reported is ``find_phases``' (within 3 steps of the planted one)."""
     delays = []
     for seed in range(5):
@@ -51,16 +51,16 @@ def test_correlated_noise_and_spikes_still_alarm_soon(noise):
 
 @pytest.mark.parametrize("seed", range(3))
 def test_alarms_agree_with_the_offline_labels_of_the_same_points(seed):
-    """One definition: each alarm's onset is an eruption onset of ``find_phases`` on the points the
-    detector had (its newest ``HISTORY``), and every eruption ``find_phases`` labels in the whole run
-    after the warm-up was flagged at its onset."""
+    """One definition: each alarm's onset is the newest eruption onset of ``find_phases`` on the points
+    the detector had (the whole prefix: fewer than ``HISTORY``), and every eruption ``find_phases``
+    labels in the whole run after the warm-up was flagged at its onset."""
     curves, _ = planted_eruption(600, seed, n_cycles=3, noise=0.1)
     steps, values = curves["step"].to_numpy(), curves["entropy"].to_numpy()
     alarms = alarms_of(steps, values)
     for alarm in alarms:
         end = int(np.searchsorted(steps, alarm.step)) + 1
         prefix = find_phases(steps[max(end - HISTORY, 0) : end], values[max(end - HISTORY, 0) : end])
-        assert alarm.onset_step in [c.onset_step for c in prefix.cycles]
+        assert end < HISTORY and alarm.onset_step == prefix.cycles[-1].onset_step
     offline = [c.onset_step for c in find_phases(steps, values).cycles]
     assert len(offline) == len(alarms) == 3
     assert all(abs(a.onset_step - o) <= 2 for a, o in zip(alarms, offline)), (alarms, offline)
@@ -109,3 +109,18 @@ def test_noise_scale_comes_from_the_long_history_of_differences_under_student_t_
         alarms = alarms_of(np.arange(420), values)
         assert 400 < alarms[-1].step <= 406, (seed, alarms)
         assert alarms[-1].sigma == pytest.approx(truth, rel=0.15), seed
+
+
+def test_a_spike_at_the_newest_point_is_not_an_eruption_but_two_points_up_are():
+    """``medians_confirm``'s end window holds the last 3 points: the Hampel filter cannot remove a spike
+    at the newest point (it has no neighbour after it), so one point up is not confirmed; two of the
+    last three up are (before this, a lone spike at the end read as an eruption: 1.9 false alarms
+    per 1,000 steps with 3% spikes)."""
+    rng = np.random.default_rng(5)
+    values = 0.45 + 0.03 * rng.standard_normal(100)
+    spiked = values.copy()
+    spiked[-1] += 0.6
+    assert find_phases(np.arange(100), spiked).cycles == []
+    risen = values.copy()
+    risen[-2:] += 0.6
+    assert [c.onset_step for c in find_phases(np.arange(100), risen).cycles] == [97]

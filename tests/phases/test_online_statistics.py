@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from entropy_lens.phases.online import influence, ramp_statistic, robust_correlation
+from entropy_lens.phases.ramp import influence, ramp_statistic, robust_correlation
 
 
 def ramp_statistic_by_least_squares(steps, z, phi, min_run):

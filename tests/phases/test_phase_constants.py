@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "phases.md"
-MODULES = ("detect", "signal", "segment", "rules", "rises", "label", "verdict", "online", "cosignals")
+MODULES = ("detect", "signal", "segment", "rules", "rises", "label", "verdict", "online", "reference", "ramp", "scoring", "cosignals")
 ROW = re.compile(r"^\| `(\w+)\.([A-Z_]+)` \| ([-\d.]+) \| (.+) \|$", re.MULTILINE)
 
 
