@@ -1,7 +1,8 @@
 """The phase verdict: one sentence, with its numbers, that says what the metric did.
 
 Every number is read from the series (medians of ``LEVEL_POINTS`` logged values, so one noisy
-point does not set it): the level before an eruption ends at its onset, the level at the end is
+point does not set it, but never more than a ``LEVEL_SHARE``-th of the run, so a level stays one
+moment of a short run): the level before an eruption ends at its onset, the level at the end is
 the run's last points. Examples::
 
     entropy erupted at step 13 and never came back: 9.6 nats at the end against 1.7 before
@@ -15,6 +16,7 @@ import numpy as np
 from entropy_lens.phases.label import Cycle
 
 LEVEL_POINTS = 5  #: logged points whose median is a level in the verdict
+LEVEL_SHARE = 10  #: a level spans at most this fraction (1/LEVEL_SHARE) of the run's points, and at least one
 #: how the last eruption stands at the end, by the last phase's label (not ``exploded``: it ended low enough)
 ENDINGS = {"decay": "was still coming down", "eruption": "was still rising", "plateau": "stayed up"}
 
@@ -24,9 +26,14 @@ def _unit(metric: str) -> str:
     return " nats" if "entropy" in metric.lower() else ""
 
 
+def _window(n: int) -> int:
+    """Points in one level of an ``n``-point series: ``LEVEL_POINTS``, at most a ``LEVEL_SHARE``-th of it."""
+    return max(1, min(LEVEL_POINTS, n // LEVEL_SHARE))
+
+
 def _level(values: np.ndarray, end: int) -> float:
-    """Median of the ``LEVEL_POINTS`` values ending at position ``end`` (inclusive)."""
-    return float(np.median(values[max(end - LEVEL_POINTS + 1, 0) : end + 1]))
+    """Median of the ``_window`` values ending at position ``end`` (inclusive)."""
+    return float(np.median(values[max(end - _window(len(values)) + 1, 0) : end + 1]))
 
 
 def _number(value: float) -> str:
@@ -48,7 +55,7 @@ def verdict(metric: str, steps: np.ndarray, values: np.ndarray, cycles: list[Cyc
     unit, name = _unit(metric), metric.split("/")[-1]
     end = _number(_level(values, len(values) - 1))
     if not cycles:
-        start = _number(float(np.median(values[:LEVEL_POINTS])))
+        start = _number(_level(values, _window(len(values)) - 1))
         if pattern == "collapse":
             return f"{name} collapsed with no eruption: from {start}{unit} at the start to {end}{unit} at the end"
         low, high = (_number(float(v)) for v in np.percentile(values, [1, 99]))
@@ -67,7 +74,7 @@ def verdict(metric: str, steps: np.ndarray, values: np.ndarray, cycles: list[Cyc
             f" {end}{unit} at the end against {before} before it"
         )
     back = ENDINGS.get(ending, "came back")
-    peak = _number(_level(values, int(np.searchsorted(steps, last.peak_step)) + LEVEL_POINTS // 2))
+    peak = _number(_level(values, int(np.searchsorted(steps, last.peak_step)) + _window(len(values)) // 2))
     if len(cycles) == 1:
         return (
             f"{name} erupted at step {last.onset_step} to {peak}{unit} at step {last.peak_step} and {back}:"

@@ -9,7 +9,7 @@ import pytest
 from entropy_lens.phases import find_phases
 from entropy_lens.phases.label import DECAY_SHARE, ELEVATED_SHARE, PLATEAU_SHARE, Cycle
 from entropy_lens.phases.rises import PEAK_SIGMAS, running_median
-from entropy_lens.phases.verdict import verdict
+from entropy_lens.phases.verdict import LEVEL_POINTS, LEVEL_SHARE, verdict
 
 
 def noisy(clean: np.ndarray, sigma: float, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -144,3 +144,16 @@ def test_verdict_never_says_came_back_while_the_run_ends_rising():
     assert "came back" not in rising and "was still rising after the last" in rising
     assert "stayed up after the last" in verdict("entropy", steps, values, cycles, "cyclical", "plateau")
     assert "came back after the last" in verdict("entropy", steps, values, cycles, "cyclical", "recovery")
+
+
+def test_a_level_is_one_moment_of_a_short_run():
+    """The real SmolLM2 GRPO example (15 logged steps): entropy 0.92 at step 1, then 0.59, 0.23, ….
+    A 5-point median would call 0.28 'the start'; a level spans at most a tenth of the run."""
+    steps = np.arange(1, 16)
+    values = np.array([0.92, 0.59, 0.23, 0.28, 0.20, 0.19, 0.17, 0.15, 0.13, 0.12, 0.12, 0.15, 0.14, 0.22, 0.14])
+    assert verdict("entropy", steps, values, [], "collapse", "recovery") == (
+        "entropy collapsed with no eruption: from 0.92 nats at the start to 0.14 nats at the end"
+    )
+    long = np.r_[values[:5], np.full(95, 0.14)]  # 100 points: a level is the median of 5 again
+    assert "from 0.28 nats at the start" in verdict("entropy", np.arange(1, 101), long, [], "collapse", "recovery")
+    assert (LEVEL_POINTS, LEVEL_SHARE) == (5, 10)
