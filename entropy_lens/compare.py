@@ -157,6 +157,11 @@ def _separation_sentences(a: dict, b: dict, names: tuple[str, str]) -> list[str]
     for key, label in SEPARATION_NAMES.items():
         shown = [_score(s, key) for s in (a, b)]
         lines.append(f"Separation ({label}, latest checkpoint): {shown[0]} in {names[0]}, {shown[1]} in {names[1]}.")
+    if a is not None and b is not None:
+        lines.append(
+            "Each checkpoint scored its own run's outputs, so a gap may come from the outputs as well as from"
+            " the model (`entropy-lens recompute` scores both checkpoints on the same outputs)."
+        )
     return lines
 
 

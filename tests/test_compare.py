@@ -150,6 +150,8 @@ def test_separation_sentences_say_scored_undefined_or_not_scored():
         "undefined (0 correct, 8 incorrect outputs) in weight0."
     )
     assert lines[3].startswith("Separation (difference-of-means AUROC, latest checkpoint): 0.750 in seal")
+    assert lines[4].startswith("Each checkpoint scored its own run's outputs, so a gap may come from the outputs")
+    assert len(sentences([run("seal", scored), run("weight0", None)])) == 4  # one side scored: nothing to compare
     assert sentences([run("x", None), run("x", None)])[-1] == (
         "Separation: not scored (pass --separation to score each run's latest checkpoint)."
     )
