@@ -5,8 +5,9 @@
 #   bash examples/seal/real_model_run.sh [OUT_DIR] [extra real_model_grpo.py flags]
 #
 # The defaults below are the size of the run in docs/seal.md: 15 steps per arm of 8 prompts × 4
-# generations × up to 32 new tokens, a checkpoint every 5 steps, bf16 autocast (2 CPU cores:
-# about 1 h per arm on an idle machine; on a GPU drop --bf16's CPU caveat and raise the sizes).
+# generations × up to 32 new tokens, a checkpoint every 5 steps, bf16 autocast. On 2 idle CPU
+# cores a step took 35–40 s (about 10 min per arm); the diagnoses and the comparison take another
+# 20–30 min. Pass bigger sizes after OUT_DIR (they override these) where there is more compute.
 set -euo pipefail
 out="${1:-runs/smollm2}"
 shift || true
@@ -14,6 +15,6 @@ python examples/seal/real_model_grpo.py --out "$out" --steps 15 --prompts 8 --ge
     --max-new-tokens 32 --save-every 5 --lr 2e-5 --bf16 --quiet "$@"
 for arm in seal weight0; do
     # every checkpoint scored on every output of the arm: the separation trend against the phases
-    entropy-lens analyze "$out/$arm" --out "$out/$arm-diagnosis" --checkpoints all --model-samples 480 --quiet
+    entropy-lens analyze "$out/$arm" --out "$out/$arm-diagnosis" --checkpoints all --model-samples 240 --quiet
 done
-entropy-lens compare "$out/seal" "$out/weight0" --out "$out/compare" --separation --samples 480 --quiet
+entropy-lens compare "$out/seal" "$out/weight0" --out "$out/compare" --separation --samples 240 --quiet
