@@ -1,4 +1,4 @@
-"""The real-model example run (data/smollm2_grpo): SmolLM2-135M-Instruct, 15 GRPO steps per arm on
+"""The real-model example run (examples/seal/smollm2_grpo): SmolLM2-135M-Instruct, 15 GRPO steps per arm on
 the counting game, λ = 0.02 (`seal`) and λ = 0 (`weight0`), written by examples/seal/real_model_run.sh.
 
 Readings of its plots and logs, as a person reads them: entropy collapsed in the first steps and
@@ -18,7 +18,7 @@ from entropy_lens.compare import compare
 from entropy_lens.phases import find_phases
 from entropy_lens.detectors.scan import scan_run
 
-RUN = ROOT / "data" / "smollm2_grpo"
+RUN = ROOT / "examples" / "seal" / "smollm2_grpo"
 ARMS = ("seal", "weight0")
 
 
