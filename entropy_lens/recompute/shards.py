@@ -106,6 +106,7 @@ def joined(world: World, device: str) -> Iterator[None]:
     dist.init_process_group("nccl" if cuda else "gloo", **({"device_id": torch.device(device)} if cuda else {}))
     try:
         yield
+        dist.barrier()  # no rank tears its connections down while a peer still finishes the last exchange
     finally:
         dist.destroy_process_group()
 
